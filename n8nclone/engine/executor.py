@@ -1,0 +1,362 @@
+"""The step executor: walks a run's frozen plan, one checkpointed step at a time.
+
+One call of `execute` takes the run's lease, runs every step it can (several
+at once when branches are independent, up to the per-run limit), commits each
+result before anything that depends on it starts, and gives the run back with
+its new status. Nothing in here waits for a retry's backoff: the run is
+released as `retrying` and a delayed message (or the sweep) brings it back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from n8nclone.engine.errors import error_data
+from n8nclone.engine.jsonsafe import json_safe
+from n8nclone.engine.retry import RetryPolicy
+from n8nclone.engine.steps_view import StepsView
+from n8nclone.expressions import ExpressionError, render_params
+from n8nclone.graph.plan import Plan
+from n8nclone.graph.progress import StepState, is_complete, next_steps
+from n8nclone.nodes.base import NodeContext, Routed
+from n8nclone.nodes.registry import NodeRegistry
+from n8nclone.store.clock import utcnow
+from n8nclone.store.runs import (LeasedRun, LeaseLost, RunStore, StepFinish, StepRecord,
+                                 StepStart)
+
+log = logging.getLogger("n8nclone.engine")
+
+
+class Dispatcher(Protocol):
+    """Delivers "work on run R" (the broker, seen from the engine)."""
+
+    def send(self, run_id: str, delay: float = 0.0) -> None: ...
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    owner: str
+    lease_seconds: float = 30.0
+    parallel_steps: int = 4
+    default_retries: int = 3
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+
+
+class WorkerLost(RuntimeError):
+    """A step was still marked running when its run was picked up again."""
+
+
+@dataclass
+class _Outcome:
+    status: str
+    output: Any = None
+    error: dict | None = None
+    wake_at: datetime | None = None
+
+
+@dataclass
+class _Attempt:
+    key: str
+    number: int
+    started_at: datetime
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+class Executor:
+    def __init__(self, store: RunStore, registry: NodeRegistry, dispatcher: Dispatcher,
+                 config: EngineConfig):
+        self.store = store
+        self.registry = registry
+        self.dispatcher = dispatcher
+        self.config = config
+        self._plans: dict[int, Plan] = {}
+        self._plans_lock = threading.Lock()
+
+    # -- entry point -------------------------------------------------------------------
+
+    def execute(self, run_id: str) -> str | None:
+        """Work on the run until it finishes or must wait. Returns its status, or None
+        when the run was not ours to work on (finished, or leased by another worker)."""
+        owner, ttl = self.config.owner, self.config.lease_seconds
+        run = self.store.acquire_lease(run_id, owner, ttl)
+        while run is not None:
+            try:
+                outcome = _RunDriver(self, run).drive()
+            except LeaseLost:
+                log.warning("run %s: lease lost to another worker; stopping", run_id)
+                return None
+            if self.store.release(run_id, owner, status=outcome.status, wake_seq=run.wake_seq,
+                                  wake_at=outcome.wake_at, output=outcome.output,
+                                  error=outcome.error):
+                if outcome.wake_at is not None:
+                    delay = (outcome.wake_at - utcnow()).total_seconds()
+                    self.dispatcher.send(run_id, max(0.0, delay))
+                return outcome.status
+            run = self.store.acquire_lease(run_id, owner, ttl)  # someone asked for a new look
+        return None
+
+    def plan_for(self, version_id: int) -> Plan:
+        """Plans are immutable per version, so they are cached for the process's life."""
+        plan = self._plans.get(version_id)
+        if plan is None:
+            plan = Plan.from_dict(self.store.load_plan_data(version_id))
+            with self._plans_lock:
+                if len(self._plans) > 1000:
+                    self._plans.clear()
+                self._plans[version_id] = plan
+        return plan
+
+
+class _RunDriver:
+    """The state of one `execute` call for one run."""
+
+    def __init__(self, executor: Executor, run: LeasedRun):
+        self.ex = executor
+        self.run = run
+        self.plan = executor.plan_for(run.version_id)
+        self.records: dict[str, StepRecord] = executor.store.load_steps(run.id)
+        self.outputs: dict[str, Any] = {}
+        self.steps = StepsView(self.records, self.outputs,
+                               lambda key: executor.store.load_output(run.id, key))
+        self.finished: list[StepFinish] = []
+        self.failure: dict | None = None
+        self.in_flight: dict[Future, _Attempt] = {}
+        self.pending: dict[str, tuple[_Attempt, dict]] = {}  # rendered, not yet launched
+        self.pool: ThreadPoolExecutor | None = None
+        settings = self.plan.settings
+        self.parallel = settings.get("parallel") or executor.config.parallel_steps
+
+    # -- main loop ---------------------------------------------------------------------
+
+    def drive(self) -> _Outcome:
+        try:
+            self._recover_interrupted_steps()
+            self._note_earlier_failure()
+            while True:
+                if self._past_deadline():
+                    return self._time_out()
+                starts, skipped, early = self._plan_next()
+                status = self.ex.store.checkpoint(
+                    self.run.id, self.ex.config.owner, finished=self.finished, started=starts,
+                    skipped=skipped, extend_lease=self.ex.config.lease_seconds)
+                self.finished = []
+                if status != "running":
+                    self._drain_in_flight(record=True)
+                    return _Outcome(status)
+                self._launch()
+                for attempt, exc in early:  # a template that failed: the step fails now
+                    self._settle(attempt, None, exc)
+                if not self.in_flight and not starts and not self.finished:
+                    break
+                self._collect()
+            return self._final_outcome()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=False)
+
+    def _plan_next(self) -> tuple[list[StepStart], list[tuple[str, str]], list]:
+        """Decide what starts now: render its parameters; nothing is executed yet."""
+        starts: list[StepStart] = []
+        skipped: list[tuple[str, str]] = []
+        early: list[tuple[_Attempt, Exception]] = []
+        if self.failure is not None:
+            return starts, skipped, early
+        progress = next_steps(self.plan, self._states())
+        for key in progress.skipped:
+            self.records[key] = StepRecord("skipped")
+            skipped.append((key, self.plan.nodes[key].type))
+        now = utcnow()
+        due_retries = [k for k in self.plan.order
+                       if (r := self.records.get(k)) and r.status == "retrying"
+                       and (r.next_attempt_at is None or r.next_attempt_at <= now)]
+        capacity = self.parallel - len(self.in_flight)
+        for key in (list(progress.ready) + due_retries)[:max(0, capacity)]:
+            previous = self.records.get(key)
+            attempt = _Attempt(key, (previous.attempts if previous else 0) + 1, now,
+                               self._live_inputs(key))
+            try:
+                params = self._render(key, attempt)
+            except ExpressionError as exc:
+                params = None
+                early.append((attempt, exc))
+            else:
+                self.pending[key] = (attempt, params)
+            starts.append(StepStart(key, self.plan.nodes[key].type, attempt.number, params))
+            self.records[key] = StepRecord("running", attempts=attempt.number, started_at=now)
+        return starts, skipped, early
+
+    def _launch(self) -> None:
+        jobs = list(self.pending.values())
+        self.pending.clear()
+        if len(jobs) == 1 and not self.in_flight:
+            attempt, params = jobs[0]  # the common chain case: no thread hop
+            output, exc = self._call_node(attempt, params)
+            self._settle(attempt, output, exc)
+            return
+        for attempt, params in jobs:
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(max_workers=self.parallel,
+                                               thread_name_prefix=f"run-{self.run.id[-6:]}")
+            self.in_flight[self.pool.submit(self._call_node, attempt, params)] = attempt
+
+    def _collect(self) -> None:
+        if not self.in_flight:
+            return
+        done, _ = wait(list(self.in_flight), timeout=self.ex.config.lease_seconds / 3,
+                       return_when=FIRST_COMPLETED)
+        for future in done:
+            attempt = self.in_flight.pop(future)
+            output, exc = future.result()
+            self._settle(attempt, output, exc)
+
+    def _drain_in_flight(self, record: bool) -> None:
+        """Wait for steps still running and keep their real results."""
+        for future, attempt in list(self.in_flight.items()):
+            output, exc = future.result()
+            self._settle(attempt, output, exc)
+        self.in_flight.clear()
+        if record and self.finished:
+            self.ex.store.checkpoint(self.run.id, self.ex.config.owner, finished=self.finished)
+            self.finished = []
+
+    # -- one step ----------------------------------------------------------------------
+
+    def _render(self, key: str, attempt: _Attempt) -> dict[str, Any]:
+        node = self.plan.nodes[key]
+        node_type = self.ex.registry.get(node.type)
+        context = {
+            "trigger": self.run.input,
+            "steps": self.steps,
+            "input": NodeContext(self.run.id, self.run.workflow_id, key, attempt.number,
+                                 self.run.input, attempt.inputs).input,
+            "run": {"id": self.run.id, "workflow_id": self.run.workflow_id,
+                    "attempt": attempt.number},
+        }
+        try:
+            return render_params(node_type.with_defaults(node.params), context)
+        except ExpressionError as exc:
+            raise ExpressionError(exc.param, f"node '{key}': {exc}") from None
+
+    def _call_node(self, attempt: _Attempt, params: dict) -> tuple[Any, BaseException | None]:
+        """Run the node's code; never raises (errors are data)."""
+        node = self.plan.nodes[attempt.key]
+        node_type = self.ex.registry.get(node.type)
+        ctx = NodeContext(run_id=self.run.id, workflow_id=self.run.workflow_id,
+                          node_key=attempt.key, attempt=attempt.number, trigger=self.run.input,
+                          inputs=attempt.inputs)
+        try:
+            return node_type().execute(ctx, params), None
+        except Exception as exc:  # noqa: BLE001  any node error becomes step data
+            return None, exc
+
+    def _settle(self, attempt: _Attempt, output: Any, exc: BaseException | None) -> None:
+        """Turn a node's result into the checkpoint to commit next."""
+        key, now = attempt.key, utcnow()
+        record = self.records[key]
+        if exc is None:
+            port = None
+            if isinstance(output, Routed):
+                output, port = output.output, output.port
+            try:
+                output = json_safe(output)
+            except (TypeError, ValueError) as err:
+                exc = TypeError(f"the output cannot be stored as JSON: {err}")
+            else:
+                self.outputs[key] = output
+                record.status, record.port = "succeeded", port
+                self.finished.append(StepFinish(key, attempt.number, "succeeded",
+                                                attempt.started_at, output=output, port=port,
+                                                ended_at=now))
+                return
+        error = error_data(exc) | {"attempt": attempt.number}
+        decision = self._policy(key).decide(exc, attempt.number, now)
+        if decision.retry:
+            record.status, record.next_attempt_at = "retrying", decision.at
+            self.finished.append(StepFinish(key, attempt.number, "retrying", attempt.started_at,
+                                            error=error, next_attempt_at=decision.at,
+                                            ended_at=now))
+            return
+        record.status = "failed"
+        self.finished.append(StepFinish(key, attempt.number, "failed", attempt.started_at,
+                                        error=error, ended_at=now))
+        if self.failure is None:
+            self.failure = error | {"node": key}
+
+    def _policy(self, key: str) -> RetryPolicy:
+        node = self.plan.nodes[key]
+        retries = node.retries
+        if retries is None:
+            retries = self.plan.settings.get("retries")
+        if retries is None:
+            retries = self.ex.config.default_retries
+        return RetryPolicy(retries=retries, base_seconds=self.ex.config.backoff_base,
+                           cap_seconds=self.ex.config.backoff_cap)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _states(self) -> dict[str, StepState]:
+        return {k: StepState(r.status, r.port) for k, r in self.records.items()}
+
+    def _live_inputs(self, key: str) -> dict[str, Any]:
+        inputs: dict[str, Any] = {}
+        for source, port in self.plan.incoming.get(key, ()):
+            record = self.records.get(source)
+            if record and record.status == "succeeded" and (record.port or "main") == port:
+                inputs[source] = self.steps.output(source)
+        return inputs
+
+    def _recover_interrupted_steps(self) -> None:
+        """Steps marked running when we took the lease were cut off by a dead worker."""
+        for key, record in self.records.items():
+            if record.status == "running":
+                attempt = _Attempt(key, record.attempts, record.started_at or utcnow())
+                exc = WorkerLost("the worker running this step stopped before it finished")
+                self._settle(attempt, None, exc)
+                if record.status == "retrying":
+                    record.next_attempt_at = None  # a lost worker is no reason to wait
+
+    def _note_earlier_failure(self) -> None:
+        for key, record in self.records.items():
+            if record.status == "failed" and self.failure is None:
+                self.failure = {"type": "StepFailed", "message": f"step '{key}' failed",
+                                "node": key}
+
+    def _past_deadline(self) -> bool:
+        return self.run.deadline_at is not None and utcnow() >= self.run.deadline_at
+
+    def _time_out(self) -> _Outcome:
+        timeout = self.plan.settings.get("timeout")
+        error = {"type": "Timeout", "message": f"the run passed its timeout of {timeout}"}
+        for future, attempt in self.in_flight.items():
+            future.cancel()
+            self.finished.append(StepFinish(attempt.key, attempt.number, "cancelled",
+                                            attempt.started_at, error=error))
+        for key, record in self.records.items():
+            if record.status == "retrying":
+                self.finished.append(StepFinish(key, record.attempts, "cancelled",
+                                                record.started_at or utcnow(), error=error))
+        self.in_flight.clear()
+        if self.finished:
+            self.ex.store.checkpoint(self.run.id, self.ex.config.owner, finished=self.finished)
+        return _Outcome("failed", error=error)
+
+    def _final_outcome(self) -> _Outcome:
+        if self.failure is not None:
+            return _Outcome("failed", error=self.failure)
+        states = self._states()
+        if is_complete(self.plan, states):
+            last = next((k for k in reversed(self.plan.order) if states[k].status == "succeeded"),
+                        None)
+            return _Outcome("succeeded", output=self.steps.output(last) if last else None)
+        waits = [r.next_attempt_at for r in self.records.values()
+                 if r.status == "retrying" and r.next_attempt_at is not None]
+        if waits:
+            return _Outcome("retrying", wake_at=min(waits))
+        return _Outcome("failed", error={"type": "Stuck",
+                                         "message": "the run cannot make progress"})

@@ -1,0 +1,110 @@
+"""Database engine and transaction helpers, for SQLite and PostgreSQL alike.
+
+SQLite is shared by web and worker threads: WAL mode, a busy timeout, and
+`BEGIN IMMEDIATE` for write transactions so two writers queue on the busy
+timeout instead of failing with "database is locked" when a read lock is
+upgraded. Reads use plain deferred transactions and never block writers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlmodel import Session
+
+_BEGIN_MODE = "n8nclone_begin"
+
+
+def create_db_engine(url: str) -> Engine:
+    """Create an engine for `url` with the settings our access patterns need."""
+    if url.startswith("sqlite"):
+        return _create_sqlite_engine(url)
+    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def _create_sqlite_engine(url: str) -> Engine:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=30,
+        max_overflow=30,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy's begin event emit BEGIN itself (pysqlite's own is lazy).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Database:
+    """The engine plus the two ways to use it: `read()` and `write()`."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = create_db_engine(url)
+        self.is_sqlite = url.startswith("sqlite")
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A short write transaction, committed on exit (rolled back on error)."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction."""
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """An ORM session for CRUD code paths; commits on exit when `write`."""
+        with self.engine.connect() as conn:
+            if write and self.is_sqlite:
+                conn = conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+            with conn.begin() as tx:
+                with Session(bind=conn, expire_on_commit=False) as session:
+                    yield session
+                    session.flush()
+                    if not write:
+                        tx.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+_databases: dict[str, Database] = {}
+_lock = threading.Lock()
+
+
+def get_database(url: str) -> Database:
+    """One Database per URL per process (engines own connection pools)."""
+    with _lock:
+        db = _databases.get(url)
+        if db is None:
+            db = _databases[url] = Database(url)
+        return db

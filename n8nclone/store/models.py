@@ -1,0 +1,143 @@
+"""SQLModel tables. Schema changes go through Alembic migrations only.
+
+Workflow versions are immutable: a save inserts a new version (with its nodes,
+edges and computed plan); runs point at the version they run, which is what
+freezes a run's plan (DESIGN rule 2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from n8nclone.store.clock import new_id, utcnow
+
+
+def _json(nullable: bool = True) -> Column:
+    return Column(JSON, nullable=nullable)
+
+
+class Workflow(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    active: bool = Field(default=True)
+    current_version_id: Optional[int] = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkflowVersion(SQLModel, table=True):
+    __tablename__ = "workflow_version"
+    __table_args__ = (UniqueConstraint("workflow_id", "number"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workflow_id: int = Field(foreign_key="workflow.id", index=True)
+    number: int
+    spec: dict = Field(sa_column=_json(False))  # the workflow file as saved
+    plan: dict = Field(sa_column=_json(False))  # graph.Plan.to_dict(), computed at save
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkflowNode(SQLModel, table=True):
+    __tablename__ = "workflow_node"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="workflow_version.id", index=True)
+    key: str
+    type: str
+    params: dict = Field(sa_column=_json(False))
+    position_x: float = 0
+    position_y: float = 0
+    retries: Optional[int] = None
+
+
+class WorkflowEdge(SQLModel, table=True):
+    __tablename__ = "workflow_edge"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="workflow_version.id", index=True)
+    source: str
+    port: str = "main"
+    target: str
+
+
+class Run(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_run_started", "started_at", "id"),
+        Index("ix_run_workflow_started", "workflow_id", "started_at", "id"),
+        Index("ix_run_status_started", "status", "started_at", "id"),
+        Index("ix_run_status_wake", "status", "wake_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workflow_id: int = Field(foreign_key="workflow.id")
+    version_id: int = Field(foreign_key="workflow_version.id")
+    status: str = Field(default="queued")
+    trigger_type: str = "manual"
+    input: Any = Field(default=None, sa_column=_json())
+    output: Any = Field(default=None, sa_column=_json())
+    error: Optional[dict] = Field(default=None, sa_column=_json())
+    started_at: datetime = Field(default_factory=utcnow)  # when the trigger fired
+    ended_at: Optional[datetime] = None
+    updated_at: datetime = Field(default_factory=utcnow)
+    deadline_at: Optional[datetime] = None  # workflow timeout
+    wake_at: Optional[datetime] = None  # earliest retry/resume time while not runnable now
+    enqueued_at: Optional[datetime] = None  # last time a message was sent for it
+    lease_owner: Optional[str] = None
+    lease_expires_at: Optional[datetime] = None
+    wake_seq: int = 0  # bumped by anyone who wants the run looked at again
+    step_count: int = 0
+
+
+class Step(SQLModel, table=True):
+    """The checkpoint of one node in one run: memoized by (run_id, node_key)."""
+
+    __table_args__ = (UniqueConstraint("run_id", "node_key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id")
+    node_key: str
+    node_type: str
+    status: str  # running, succeeded, failed, retrying, skipped, cancelled
+    attempts: int = 0
+    input: Any = Field(default=None, sa_column=_json())
+    output: Any = Field(default=None, sa_column=_json())
+    output_port: Optional[str] = None
+    error: Optional[dict] = Field(default=None, sa_column=_json())
+    started_at: Optional[datetime] = None
+    ended_at: Optional[datetime] = None
+    next_attempt_at: Optional[datetime] = None
+
+
+class StepAttempt(SQLModel, table=True):
+    """One try of a step, so the history of retries stays visible."""
+
+    __tablename__ = "step_attempt"
+    __table_args__ = (Index("ix_step_attempt_run_node", "run_id", "node_key", "number"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id")
+    node_key: str
+    number: int
+    status: str  # running, succeeded, failed
+    error: Optional[dict] = Field(default=None, sa_column=_json())
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: Optional[datetime] = None
+
+
+class Event(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_event_name_received", "name", "received_at"),
+        Index("ix_event_external_id", "external_id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    external_id: Optional[str] = None  # the sender's id, for idempotent sends
+    name: str
+    data: Any = Field(default=None, sa_column=_json())
+    ts: datetime = Field(default_factory=utcnow)
+    received_at: datetime = Field(default_factory=utcnow)

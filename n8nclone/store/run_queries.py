@@ -1,0 +1,113 @@
+"""Reads for the run history: one run with its steps, and keyset-paginated run lists."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from n8nclone.store.db import Database
+from n8nclone.store.models import Run, Step, StepAttempt, Workflow
+
+RUN = Run.__table__
+STEP = Step.__table__
+ATTEMPT = StepAttempt.__table__
+WF = Workflow.__table__
+
+_RUN_COLUMNS = (RUN.c.id, RUN.c.workflow_id, WF.c.name.label("workflow"), RUN.c.version_id,
+                RUN.c.status, RUN.c.trigger_type, RUN.c.started_at, RUN.c.ended_at,
+                RUN.c.updated_at, RUN.c.step_count, RUN.c.error, RUN.c.wake_at)
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _duration_ms(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return int((end - start).total_seconds() * 1000)
+
+
+def _run_summary(row) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["duration_ms"] = _duration_ms(data["started_at"], data["ended_at"])
+    for key in ("started_at", "ended_at", "updated_at", "wake_at"):
+        data[key] = _iso(data[key])
+    return data
+
+
+def encode_cursor(started_at: str, run_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{started_at}|{run_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        started_at, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(started_at), run_id
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor("the cursor is not one this API returned") from None
+
+
+class RunQueries:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def list_runs(self, *, workflow_id: int | None = None, status: str | None = None,
+                  limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        """Newest first, paginated by keyset (started_at, id): no OFFSET scans."""
+        query = select(*_RUN_COLUMNS).join(WF, WF.c.id == RUN.c.workflow_id)
+        if workflow_id is not None:
+            query = query.where(RUN.c.workflow_id == workflow_id)
+        if status:
+            query = query.where(RUN.c.status == status)
+        if cursor:
+            started_at, run_id = decode_cursor(cursor)
+            query = query.where(or_(RUN.c.started_at < started_at,
+                                    and_(RUN.c.started_at == started_at, RUN.c.id < run_id)))
+        query = query.order_by(RUN.c.started_at.desc(), RUN.c.id.desc()).limit(limit + 1)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        items = [_run_summary(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(last.started_at.isoformat(), last.id)
+        return {"items": items, "next_cursor": next_cursor}
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """A run with its steps (in execution order) and every attempt of each step."""
+        with self.db.read() as conn:
+            row = conn.execute(select(*_RUN_COLUMNS, RUN.c.input, RUN.c.output,
+                                      RUN.c.deadline_at)
+                               .join(WF, WF.c.id == RUN.c.workflow_id)
+                               .where(RUN.c.id == run_id)).first()
+            if row is None:
+                return None
+            steps = conn.execute(select(STEP).where(STEP.c.run_id == run_id)
+                                 .order_by(STEP.c.started_at, STEP.c.id)).all()
+            attempts = conn.execute(select(ATTEMPT).where(ATTEMPT.c.run_id == run_id)
+                                    .order_by(ATTEMPT.c.node_key, ATTEMPT.c.number)).all()
+        run = _run_summary(row)
+        run["deadline_at"] = _iso(run["deadline_at"])
+        by_step: dict[str, list] = {}
+        for a in attempts:
+            by_step.setdefault(a.node_key, []).append({
+                "number": a.number, "status": a.status, "error": a.error,
+                "started_at": _iso(a.started_at), "ended_at": _iso(a.ended_at),
+                "duration_ms": _duration_ms(a.started_at, a.ended_at)})
+        run["steps"] = [{
+            "key": s.node_key, "type": s.node_type, "status": s.status, "attempts": s.attempts,
+            "input": s.input, "output": s.output, "port": s.output_port, "error": s.error,
+            "started_at": _iso(s.started_at), "ended_at": _iso(s.ended_at),
+            "next_attempt_at": _iso(s.next_attempt_at),
+            "duration_ms": _duration_ms(s.started_at, s.ended_at),
+            "attempt_history": by_step.get(s.node_key, []),
+        } for s in steps]
+        return run

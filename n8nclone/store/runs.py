@@ -1,0 +1,275 @@
+"""Run and step-checkpoint storage: the narrow interface the engine depends on.
+
+Hot-path writes use SQLAlchemy Core statements (no ORM unit of work): a chain
+step costs one short transaction (finish the last step, start the next).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, insert, or_, select, update
+
+from n8nclone.store.clock import new_id, utcnow
+from n8nclone.store.db import Database
+from n8nclone.store.models import Run, Step, StepAttempt, WorkflowVersion
+
+RUN = Run.__table__
+STEP = Step.__table__
+ATTEMPT = StepAttempt.__table__
+
+ACTIVE_STATUSES = ("queued", "running", "retrying")
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class LeasedRun:
+    id: str
+    workflow_id: int
+    version_id: int
+    status: str
+    input: Any
+    deadline_at: datetime | None
+    wake_at: datetime | None
+    wake_seq: int
+
+
+@dataclass
+class StepRecord:
+    """What the executor keeps in memory about a step (its output is loaded lazily)."""
+
+    status: str
+    port: str | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    started_at: datetime | None = None
+
+
+@dataclass
+class StepStart:
+    key: str
+    type: str
+    attempt: int
+    input: Any
+
+
+@dataclass
+class StepFinish:
+    key: str
+    attempt: int
+    status: str  # succeeded, failed, retrying, cancelled
+    started_at: datetime
+    output: Any = None
+    port: str | None = None
+    error: dict | None = None
+    next_attempt_at: datetime | None = None
+    ended_at: datetime = field(default_factory=utcnow)
+
+
+class LeaseLost(RuntimeError):
+    """Another worker holds the run now; this one must stop without writing."""
+
+
+class RunStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # -- creating and reading runs -------------------------------------------------
+
+    def create_run(self, *, workflow_id: int, version_id: int, input: Any, trigger_type: str,
+                   timeout_seconds: float | None = None) -> str:
+        now = utcnow()
+        run_id = new_id()
+        deadline = now + timedelta(seconds=timeout_seconds) if timeout_seconds else None
+        with self.db.write() as conn:
+            conn.execute(insert(RUN).values(
+                id=run_id, workflow_id=workflow_id, version_id=version_id, status="queued",
+                trigger_type=trigger_type, input=input, started_at=now, updated_at=now,
+                deadline_at=deadline, enqueued_at=now, wake_seq=0, step_count=0))
+        return run_id
+
+    def load_plan_data(self, version_id: int) -> dict:
+        with self.db.read() as conn:
+            plan = conn.execute(select(WorkflowVersion.__table__.c.plan)
+                                .where(WorkflowVersion.__table__.c.id == version_id)).scalar_one()
+        return plan
+
+    def run_status(self, run_id: str) -> str | None:
+        with self.db.read() as conn:
+            return conn.execute(select(RUN.c.status).where(RUN.c.id == run_id)).scalar()
+
+    # -- leases ------------------------------------------------------------------------
+
+    def acquire_lease(self, run_id: str, owner: str, ttl: float) -> LeasedRun | None:
+        """Take the run if it is active and nobody holds a live lease on it."""
+        now = utcnow()
+        with self.db.write() as conn:
+            row = conn.execute(
+                update(RUN)
+                .where(RUN.c.id == run_id, RUN.c.status.in_(ACTIVE_STATUSES),
+                       or_(RUN.c.lease_owner.is_(None), RUN.c.lease_expires_at < now,
+                           RUN.c.lease_owner == owner))
+                .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=ttl),
+                        status="running", updated_at=now)
+                .returning(RUN.c.id, RUN.c.workflow_id, RUN.c.version_id, RUN.c.status,
+                           RUN.c.input, RUN.c.deadline_at, RUN.c.wake_at, RUN.c.wake_seq)
+            ).first()
+        return LeasedRun(*row) if row else None
+
+    def renew_leases(self, owner: str, ttl: float) -> int:
+        """Extend every lease `owner` holds (one statement, whatever the number of runs)."""
+        now = utcnow()
+        with self.db.write() as conn:
+            result = conn.execute(update(RUN).where(RUN.c.lease_owner == owner)
+                                  .values(lease_expires_at=now + timedelta(seconds=ttl)))
+        return result.rowcount
+
+    def release(self, run_id: str, owner: str, *, status: str, wake_seq: int,
+                wake_at: datetime | None = None, output: Any = None,
+                error: dict | None = None) -> bool:
+        """Give the run back with its new status. False when someone asked for another look
+        meanwhile (wake_seq moved): the caller should look again."""
+        now = utcnow()
+        values: dict[str, Any] = dict(status=status, lease_owner=None, lease_expires_at=None,
+                                      wake_at=wake_at, updated_at=now)
+        if wake_at is not None:
+            values["enqueued_at"] = wake_at  # the delayed message the caller sends is due then
+        if status in TERMINAL_STATUSES:
+            values.update(output=output, error=error, ended_at=now)
+        with self.db.write() as conn:
+            result = conn.execute(
+                update(RUN).where(RUN.c.id == run_id, RUN.c.lease_owner == owner,
+                                  RUN.c.wake_seq == wake_seq,
+                                  RUN.c.status.not_in(TERMINAL_STATUSES))
+                .values(**values))
+            if result.rowcount:
+                return True
+            # Cancelled meanwhile, or wake_seq moved: drop our lease either way.
+            current = conn.execute(update(RUN).where(RUN.c.id == run_id,
+                                                     RUN.c.lease_owner == owner)
+                                   .values(lease_owner=None, lease_expires_at=None)
+                                   .returning(RUN.c.status)).scalar()
+        return current is None or current in TERMINAL_STATUSES
+
+    # -- steps -------------------------------------------------------------------------
+
+    def load_steps(self, run_id: str) -> dict[str, StepRecord]:
+        with self.db.read() as conn:
+            rows = conn.execute(select(STEP.c.node_key, STEP.c.status, STEP.c.output_port,
+                                       STEP.c.attempts, STEP.c.next_attempt_at,
+                                       STEP.c.started_at)
+                                .where(STEP.c.run_id == run_id)).all()
+        return {r[0]: StepRecord(r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+    def load_output(self, run_id: str, key: str) -> Any:
+        with self.db.read() as conn:
+            return conn.execute(select(STEP.c.output).where(STEP.c.run_id == run_id,
+                                                            STEP.c.node_key == key)).scalar()
+
+    def checkpoint(self, run_id: str, owner: str, *, finished: Iterable[StepFinish] = (),
+                   started: Iterable[StepStart] = (), skipped: Iterable[tuple[str, str]] = (),
+                   extend_lease: float | None = None) -> str:
+        """Record finished steps, then (if the run is still ours and running) the skipped and
+        newly started ones, in one transaction. Returns the run's status.
+
+        Raises LeaseLost when another worker took the run over.
+        """
+        now = utcnow()
+        finished, started, skipped = list(finished), list(started), list(skipped)
+        with self.db.write() as conn:
+            values: dict[str, Any] = {"updated_at": now}
+            if extend_lease:
+                values["lease_expires_at"] = now + timedelta(seconds=extend_lease)
+            if started:
+                values["step_count"] = RUN.c.step_count + len([s for s in started if s.attempt == 1])
+            status = conn.execute(update(RUN).where(RUN.c.id == run_id, RUN.c.lease_owner == owner)
+                                  .values(**values).returning(RUN.c.status)).scalar()
+            if status is None:
+                raise LeaseLost(run_id)
+            for f in finished:
+                conn.execute(update(STEP).where(STEP.c.run_id == run_id, STEP.c.node_key == f.key)
+                             .values(status=f.status, output=f.output, output_port=f.port,
+                                     error=f.error, ended_at=f.ended_at,
+                                     next_attempt_at=f.next_attempt_at))
+            if finished:
+                conn.execute(insert(ATTEMPT), [
+                    dict(run_id=run_id, node_key=f.key, number=f.attempt,
+                         status="succeeded" if f.status == "succeeded" else "failed",
+                         error=f.error, started_at=f.started_at, ended_at=f.ended_at)
+                    for f in finished])
+            if status != "running":
+                return status
+            if skipped:
+                conn.execute(insert(STEP), [
+                    dict(run_id=run_id, node_key=key, node_type=type_, status="skipped",
+                         attempts=0, started_at=now, ended_at=now) for key, type_ in skipped])
+            for s in started:
+                if s.attempt == 1:
+                    conn.execute(insert(STEP).values(
+                        run_id=run_id, node_key=s.key, node_type=s.type, status="running",
+                        attempts=1, input=s.input, started_at=now))
+                else:
+                    conn.execute(update(STEP).where(STEP.c.run_id == run_id,
+                                                    STEP.c.node_key == s.key)
+                                 .values(status="running", attempts=s.attempt, input=s.input,
+                                         error=None, started_at=now, ended_at=None,
+                                         next_attempt_at=None))
+        return status
+
+    # -- control -----------------------------------------------------------------------
+
+    def cancel(self, run_id: str) -> str | None:
+        """Cancel an active run. Returns its status afterwards (None: no such run)."""
+        now = utcnow()
+        with self.db.write() as conn:
+            conn.execute(update(RUN).where(RUN.c.id == run_id,
+                                           RUN.c.status.not_in(TERMINAL_STATUSES))
+                         .values(status="cancelled", ended_at=now, updated_at=now,
+                                 wake_at=None, wake_seq=RUN.c.wake_seq + 1,
+                                 error={"type": "Cancelled", "message": "the run was cancelled"}))
+            conn.execute(update(STEP).where(STEP.c.run_id == run_id,
+                                            STEP.c.status.in_(("retrying", "running")),
+                                            STEP.c.run_id.in_(select(RUN.c.id).where(
+                                                RUN.c.id == run_id,
+                                                RUN.c.lease_owner.is_(None))))
+                         .values(status="cancelled", ended_at=now, next_attempt_at=None))
+            return conn.execute(select(RUN.c.status).where(RUN.c.id == run_id)).scalar()
+
+    def due_for_sweep(self, *, grace: float, limit: int = 500) -> list[str]:
+        """Active runs nobody works on whose message may be lost: not sent for `grace`
+        seconds (a delayed message counts as sent at its due time), or past their deadline."""
+        now = utcnow()
+        no_live_lease = or_(RUN.c.lease_owner.is_(None), RUN.c.lease_expires_at < now)
+        not_sent_lately = or_(RUN.c.enqueued_at.is_(None),
+                              RUN.c.enqueued_at < now - timedelta(seconds=grace))
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(RUN.c.id).where(RUN.c.status.in_(ACTIVE_STATUSES), no_live_lease,
+                                       or_(not_sent_lately, RUN.c.deadline_at <= now))
+                .order_by(RUN.c.started_at).limit(limit)).all()
+        return [r[0] for r in rows]
+
+    def mark_enqueued(self, run_ids: list[str]) -> None:
+        if not run_ids:
+            return
+        with self.db.write() as conn:
+            conn.execute(update(RUN).where(RUN.c.id.in_(run_ids)).values(enqueued_at=utcnow()))
+
+    def request_wake(self, run_id: str) -> None:
+        """Ask whoever holds the run (or the next worker) to look at it again."""
+        with self.db.write() as conn:
+            conn.execute(update(RUN).where(RUN.c.id == run_id)
+                         .values(wake_seq=RUN.c.wake_seq + 1, enqueued_at=utcnow()))
+
+    def delete_runs_of_workflow(self, conn, workflow_id: int) -> None:
+        run_ids = select(RUN.c.id).where(RUN.c.workflow_id == workflow_id)
+        conn.execute(delete(ATTEMPT).where(ATTEMPT.c.run_id.in_(run_ids)))
+        conn.execute(delete(STEP).where(STEP.c.run_id.in_(run_ids)))
+        conn.execute(delete(RUN).where(RUN.c.workflow_id == workflow_id))
+
+    def count_by_status(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            rows = conn.execute(select(RUN.c.status, func.count()).group_by(RUN.c.status)).all()
+        return dict(rows)

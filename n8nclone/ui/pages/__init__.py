@@ -1,0 +1,1 @@
+"""UI pages: one module per page, each exposing `ROUTE`, `TITLE` and `page()`."""
