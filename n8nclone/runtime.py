@@ -1,11 +1,41 @@
-"""Background work of the `up` process: in-process worker, sweep (placeholder, filled by the engine)."""
+"""Background work of the `up` process, started by the Reflex app's lifespan.
+
+Embedded default (no REDIS_URL): the in-process broker's worker threads, the
+lease keeper and the sweep all run here. With REDIS_URL, runs execute in
+`n8nclone worker` processes; `up` only enqueues (and runs the sweep, so a
+lost message is found even when no worker has started yet).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+
+from n8nclone.engine.background import Sweeper
+from n8nclone.services import get_services
+from n8nclone.worker.runtime import WorkerRuntime
+
+log = logging.getLogger("n8nclone")
 
 
 @contextlib.asynccontextmanager
 async def background_services():
     """Lifespan task for the Reflex app: start background services, stop them on shutdown."""
-    yield
+    services = await asyncio.to_thread(get_services)
+    settings = services.settings
+    if settings.uses_redis:
+        runtime = None
+        sweeper = Sweeper(services.runs, services.dispatcher, settings.sweep_interval,
+                          settings.sweep_grace)
+        sweeper.start()
+    else:
+        sweeper = None
+        runtime = WorkerRuntime(services).start()
+    try:
+        yield
+    finally:
+        if runtime:
+            await asyncio.to_thread(runtime.stop)
+        if sweeper:
+            sweeper.stop()

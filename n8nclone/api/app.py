@@ -1,16 +1,25 @@
-"""Builds the FastAPI app that serves /api/*."""
+"""Builds the FastAPI app that serves /api/* (mounted into Reflex via api_transformer)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from n8nclone import __version__
+from n8nclone.api import node_types, runs, workflows
+from n8nclone.api.errors import install_error_handlers
+
 
 def build_api() -> FastAPI:
     """Create the API app. Pure wiring: routers live in their own modules."""
-    api = FastAPI(title="n8nclone", docs_url="/docs", openapi_url="/openapi.json")
+    api = FastAPI(title="n8nclone", version=__version__, docs_url="/docs",
+                  openapi_url="/openapi.json")
+    install_error_handlers(api)
 
-    @api.get("/api/health")
-    def health() -> dict:
-        return {"status": "ok"}
+    @api.get("/api/health", tags=["meta"])
+    async def health() -> dict:
+        return {"status": "ok", "version": __version__}
 
+    api.include_router(workflows.router)
+    api.include_router(runs.router)
+    api.include_router(node_types.router)
     return api

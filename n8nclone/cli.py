@@ -1,0 +1,265 @@
+"""The `n8nclone` command: up, worker, migrate, workflow import|export|list, run, cancel."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from n8nclone.config import ConfigError, Settings, load_settings
+from n8nclone.graph.problems import WorkflowInvalid
+from n8nclone.store.workflows import WorkflowNameTaken
+
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+class CliError(Exception):
+    """A message for the user; the command exits with status 2."""
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _services(settings: Settings, *, migrate: bool = True):
+    from n8nclone.services import build_services
+    from n8nclone.store.migrate import migrate as apply_migrations
+
+    if migrate and settings.is_sqlite:
+        apply_migrations(settings.database_url)  # the embedded default needs no setup step
+    return build_services(settings)
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    from n8nclone.store.migrate import migrate
+
+    migrate(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_up(args, settings: Settings) -> int:
+    from n8nclone.store.migrate import migrate
+    from n8nclone.web import serve
+
+    migrate(settings.database_url)
+    return serve(args.port or settings.port)
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    from n8nclone.worker.runtime import WorkerRuntime
+
+    if not settings.uses_redis:
+        raise CliError("`n8nclone worker` needs REDIS_URL (without it, `n8nclone up` runs "
+                       "the workers in-process)")
+    _setup_logging(settings)
+    runtime = WorkerRuntime(_services(settings, migrate=False), threads=args.threads).start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"worker ready ({runtime.worker.worker_threads} threads)", flush=True)
+    stop.wait()
+    runtime.stop()
+    return 0
+
+
+def _read_json_file(path: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path} is not valid JSON: {exc.msg} (line {exc.lineno}, "
+                       f"column {exc.colno})") from None
+
+
+def cmd_workflow_import(args, settings: Settings) -> int:
+    from n8nclone.workflows import import_workflow
+
+    data = _read_json_file(args.file)
+    services = _services(settings)
+    record = import_workflow(services.workflows, services.registry, data)
+    print(f"imported '{record.name}' (id {record.id}, version {record.version})")
+    return 0
+
+
+def cmd_workflow_export(args, settings: Settings) -> int:
+    record = _services(settings).workflows.find(args.name)
+    if record is None:
+        raise CliError(f"no workflow named {args.name!r}")
+    text = json.dumps(record.spec, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_workflow_list(args, settings: Settings) -> int:
+    records = _services(settings).workflows.list()
+    if not records:
+        print("no workflows yet: `n8nclone workflow import FILE` adds one")
+        return 0
+    rows = [(str(r.id), r.name, "yes" if r.active else "no", str(r.version)) for r in records]
+    print(_table(("id", "name", "active", "version"), rows))
+    return 0
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from n8nclone.engine.start import start_run
+    from n8nclone.worker.runtime import WorkerRuntime
+
+    data = None
+    if args.data is not None:
+        try:
+            data = json.loads(args.data)
+        except json.JSONDecodeError as exc:
+            raise CliError(f"--data is not valid JSON: {exc.msg}") from None
+    services = _services(settings)
+    record = services.workflows.find(args.name)
+    if record is None:
+        raise CliError(f"no workflow named {args.name!r}")
+    runtime = None
+    if not settings.uses_redis:
+        # Embedded default: this command works on its run itself.
+        runtime = WorkerRuntime(services, sweep=False).start()
+    try:
+        run_id = start_run(services.runs, services.dispatcher, workflow_id=record.id,
+                           version_id=record.version_id,
+                           plan_settings=record.plan.get("settings", {}), input=data,
+                           trigger_type="cli")
+        if args.wait:
+            status = _wait_for(services, run_id, TERMINAL, args.timeout)
+        elif runtime is not None:
+            status = _wait_for(services, run_id, TERMINAL + ("retrying",), args.timeout)
+        else:
+            status = "queued"
+    finally:
+        if runtime is not None:
+            runtime.stop()
+    run = services.run_queries.get_run(run_id)
+    if args.json:
+        print(json.dumps(run, indent=2, default=str))
+    elif args.wait:
+        _print_run(run)
+    else:
+        print(f"run {run_id} {status}")
+    return 1 if (args.wait and run["status"] != "succeeded") else 0
+
+
+def cmd_cancel(args, settings: Settings) -> int:
+    status = _services(settings).runs.cancel(args.run_id)
+    if status is None:
+        raise CliError(f"no run with id {args.run_id!r}")
+    print(f"run {args.run_id} {status}")
+    return 0
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _wait_for(services, run_id: str, statuses: Sequence[str], timeout: float | None) -> str:
+    deadline = time.monotonic() + timeout if timeout else None
+    delay = 0.005
+    while True:
+        status = services.runs.run_status(run_id)
+        if status in statuses:
+            return status
+        if deadline and time.monotonic() > deadline:
+            raise CliError(f"run {run_id} is still {status} after {timeout} s")
+        time.sleep(delay)
+        delay = min(0.25, delay * 1.5)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip()
+             for row in (header, *rows)]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _print_run(run: dict) -> None:
+    rows = [(s["key"], s["type"], s["status"], str(s["attempts"]),
+             "" if s["duration_ms"] is None else f"{s['duration_ms']} ms") for s in run["steps"]]
+    print(_table(("key", "type", "status", "attempts", "duration"), rows))
+    total = "" if run["duration_ms"] is None else f" in {run['duration_ms']} ms"
+    print(f"\nrun {run['id']} {run['status']}{total}")
+    if run.get("error"):
+        print(f"error: {run['error'].get('message')}")
+
+
+# -- parser ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="n8nclone", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="run the app: UI, API, webhooks and (embedded) workers")
+    up.add_argument("--port", type=int, help="port to serve on (default 3000)")
+    up.set_defaults(func=cmd_up)
+
+    worker = sub.add_parser("worker", help="run a worker process (needs REDIS_URL)")
+    worker.add_argument("--threads", type=int, help="worker threads (default 8)")
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    workflow = sub.add_parser("workflow", help="import, export or list workflows")
+    wsub = workflow.add_subparsers(dest="workflow_command", required=True, metavar="ACTION")
+    imp = wsub.add_parser("import", help="save a workflow file (a new version if it exists)")
+    imp.add_argument("file", help="path to the JSON workflow file, or - for standard input")
+    imp.set_defaults(func=cmd_workflow_import)
+    exp = wsub.add_parser("export", help="print a workflow file")
+    exp.add_argument("name")
+    exp.add_argument("--output", "-o", help="write to this file instead")
+    exp.set_defaults(func=cmd_workflow_export)
+    wsub.add_parser("list", help="list workflows").set_defaults(func=cmd_workflow_list)
+
+    run = sub.add_parser("run", help="start a run of a workflow")
+    run.add_argument("name", help="workflow name or id")
+    run.add_argument("--data", help="the trigger input, as JSON")
+    run.add_argument("--wait", action="store_true", help="wait for the run and print its steps")
+    run.add_argument("--json", action="store_true", help="print the run as JSON")
+    run.add_argument("--timeout", type=float, help="give up waiting after this many seconds")
+    run.set_defaults(func=cmd_run)
+
+    cancel = sub.add_parser("cancel", help="cancel a run")
+    cancel.add_argument("run_id")
+    cancel.set_defaults(func=cmd_cancel)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return args.func(args, settings)
+    except (CliError, ConfigError, WorkflowNameTaken) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except WorkflowInvalid as exc:
+        print("error: the workflow is not valid:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
