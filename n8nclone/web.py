@@ -155,11 +155,10 @@ def server_env(env: Mapping[str, str], snapshot: Path) -> dict[str, str]:
         **env,
         "N8NCLONE_DATA_DIR": str(data_dir),
         "REFLEX_ENV_MODE": "prod",
-        "__REFLEX_SKIP_COMPILE": "true",
+        "__REFLEX_SKIP_COMPILE": "true",  # the snapshot is already compiled and built
+        "__REFLEX_MOUNT_FRONTEND_COMPILED_APP": "true",  # Python serves the static bundle
         "REFLEX_WEB_WORKDIR": str(snapshot),
         "REFLEX_STATES_WORKDIR": str(states_dir),
-        # One worker: background services (worker threads, scheduler) must run once.
-        "GRANIAN_WORKERS": env.get("GRANIAN_WORKERS", "1"),
     }
 
 
