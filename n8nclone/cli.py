@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from n8nclone.config import ConfigError, Settings, load_settings
-from n8nclone.graph.problems import WorkflowInvalid
-from n8nclone.store.workflows import WorkflowNameTaken
+from n8nclone.errors import UserInputError
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 
@@ -50,10 +49,8 @@ def cmd_migrate(args, settings: Settings) -> int:
 
 
 def cmd_up(args, settings: Settings) -> int:
-    from n8nclone.store.migrate import migrate
-    from n8nclone.web import serve
+    from n8nclone.web import serve  # the server process applies migrations as it starts
 
-    migrate(settings.database_url)
     return serve(args.port or settings.port)
 
 
@@ -249,13 +246,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         return args.func(args, settings)
-    except (CliError, ConfigError, WorkflowNameTaken) as exc:
+    except (CliError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except WorkflowInvalid as exc:
-        print("error: the workflow is not valid:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem.message}", file=sys.stderr)
+    except UserInputError as exc:
+        print(f"error: {exc.headline}", file=sys.stderr)
+        for line in exc.details:
+            print(f"  - {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -39,7 +39,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DIST_DIR = PROJECT_ROOT / ".web-dist"
 WEB_DIR = PROJECT_ROOT / ".web"
 STAMP_NAME = "BUILD_OK"
-# Files whose content decides what the compiled frontend looks like.
+# Files whose content decides what the compiled frontend looks like. If a page
+# renders data from another package at compile time, add that package here.
 UI_SOURCES = ("rxconfig.py", "n8nclone/ui", "assets")
 # Reflex settings that end up inside the bundle (URLs, paths, transport, packages).
 BUILD_ENV_VARS = (
@@ -55,10 +56,12 @@ STOP_GRACE_SECONDS = 10.0
 
 
 def reflex_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Return an environment in which Reflex works offline with the venv's Node and npm."""
+    """Return an environment in which Reflex uses the venv's Node and npm, never bun."""
     env = dict(os.environ if base is None else base)
     venv_bin = str(Path(sys.executable).parent)  # not resolved: keep the venv's bin dir
-    env["PATH"] = os.pathsep.join([venv_bin, env.get("PATH", "")])
+    path = env.get("PATH", "")
+    if not path.startswith(venv_bin + os.pathsep):
+        env["PATH"] = os.pathsep.join([venv_bin, path])
     env["REFLEX_USE_NPM"] = "1"  # never download bun
     env["REFLEX_TELEMETRY_ENABLED"] = "false"
     env["REFLEX_CHECK_LATEST_VERSION"] = "false"
@@ -94,8 +97,11 @@ def build_frontend(
     """Build the frontend for `port` unless an up-to-date snapshot exists; return the snapshot.
 
     The snapshot is a directory usable as `REFLEX_WEB_WORKDIR` by the server.
-    Raises `subprocess.CalledProcessError` when the build fails.
+    Raises `subprocess.CalledProcessError` when the build fails, `FileNotFoundError`
+    outside a source checkout (Reflex needs `rxconfig.py` and the UI sources).
     """
+    if not (PROJECT_ROOT / "rxconfig.py").is_file():
+        raise FileNotFoundError(f"no rxconfig.py in {PROJECT_ROOT}: run from a source checkout")
     port = port or load_settings().port
     env = reflex_env(env)
     DIST_DIR.mkdir(exist_ok=True)
@@ -170,34 +176,41 @@ def serve(port: int, *, host: str = "0.0.0.0") -> int:
     except subprocess.CalledProcessError as error:
         print(f"Frontend build failed (exit code {error.returncode}).", file=sys.stderr)
         return error.returncode or 1
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
     process = subprocess.Popen(
         [sys.executable, "-m", "n8nclone.ui.server", "--host", host, "--port", str(port)],
         cwd=PROJECT_ROOT,
         env=server_env(env, snapshot),
         start_new_session=True,  # own process group: stopped as a whole
-        preexec_fn=_die_with_parent,
     )
-    with _forward_signals(process.pid):
+    with _forward_signals(process.pid) as forwarded:
         _announce_when_ready(process, host, port)
         returncode = process.wait()
     stop_process_group(process.pid)
+    return _exit_code(returncode, forwarded)
+
+
+def _exit_code(returncode: int, forwarded: set[int]) -> int:
+    """A stop we asked for is a clean exit; a death by signal N is 128 + N."""
+    if returncode < 0 and -returncode in forwarded:
+        return 0  # Uvicorn re-raises the stop signal after its graceful shutdown
     return returncode if returncode >= 0 else 128 - returncode
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the `up` process dies without cleaning up (Linux only)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 @contextlib.contextmanager
-def _forward_signals(pgid: int) -> Iterator[None]:
-    """Forward SIGINT/SIGTERM received by this process to the whole process group."""
+def _forward_signals(pgid: int) -> Iterator[set[int]]:
+    """Forward SIGINT/SIGTERM received by this process to the whole process group.
+
+    Yields the set of signals forwarded so far.
+    """
+    forwarded: set[int] = set()
 
     def forward(signum: int, _frame: object) -> None:
+        forwarded.add(signum)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signum)
 
@@ -208,7 +221,7 @@ def _forward_signals(pgid: int) -> Iterator[None]:
     except ValueError:  # not the main thread: the caller handles stopping
         pass
     try:
-        yield
+        yield forwarded
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

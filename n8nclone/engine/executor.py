@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,7 @@ from n8nclone.store.runs import (LeasedRun, LeaseLost, RunStore, StepFinish, Ste
                                  StepStart)
 
 log = logging.getLogger("n8nclone.engine")
+TOUCH_INTERVAL = 0.2  # seconds: how soon a running run notices it was cancelled
 
 
 class Dispatcher(Protocol):
@@ -128,6 +130,7 @@ class _RunDriver:
         self.failure: dict | None = None
         self.in_flight: dict[Future, _Attempt] = {}
         self.pending: dict[str, tuple[_Attempt, dict]] = {}  # rendered, not yet launched
+        self.last_touch = float("-inf")
         self.pool: ThreadPoolExecutor | None = None
         settings = self.plan.settings
         self.parallel = settings.get("parallel") or executor.config.parallel_steps
@@ -144,7 +147,7 @@ class _RunDriver:
                 starts, skipped, early = self._plan_next()
                 status = self.ex.store.checkpoint(
                     self.run.id, self.ex.config.owner, finished=self.finished, started=starts,
-                    skipped=skipped, extend_lease=self.ex.config.lease_seconds)
+                    skipped=skipped, touch=self._time_to_touch())
                 self.finished = []
                 if status != "running":
                     self._drain_in_flight(record=True)
@@ -326,6 +329,14 @@ class _RunDriver:
             if record.status == "failed" and self.failure is None:
                 self.failure = {"type": "StepFailed", "message": f"step '{key}' failed",
                                 "node": key}
+
+    def _time_to_touch(self) -> bool:
+        """Read the run row (to notice a cancel) at most every TOUCH_INTERVAL seconds."""
+        now = time.monotonic()
+        if now - self.last_touch < TOUCH_INTERVAL:
+            return False
+        self.last_touch = now
+        return True
 
     def _past_deadline(self) -> bool:
         return self.run.deadline_at is not None and utcnow() >= self.run.deadline_at

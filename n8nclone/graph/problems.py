@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from n8nclone.errors import UserInputError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -18,9 +20,17 @@ class Problem:
         return self.message
 
 
-class WorkflowInvalid(ValueError):
+class WorkflowInvalid(UserInputError):
     """Raised with every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("; ".join(p.message for p in problems))
+
+    @property
+    def headline(self) -> str:
+        return "the workflow is not valid:"
+
+    @property
+    def details(self) -> list[str]:
+        return [p.message for p in self.problems]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from n8nclone.store.clock import new_id, utcnow
 from n8nclone.store.db import Database
@@ -66,6 +66,35 @@ class StepFinish:
     error: dict | None = None
     next_attempt_at: datetime | None = None
     ended_at: datetime = field(default_factory=utcnow)
+
+
+class _Checkpoint:
+    """Statements of the checkpoint transaction, built once: constructing SQLAlchemy
+    statements costs more than running them on SQLite."""
+
+    touch_run = (update(RUN)
+                 .where(RUN.c.id == bindparam("b_run"), RUN.c.lease_owner == bindparam("b_owner"))
+                 .values(updated_at=bindparam("now"),
+                         step_count=select(func.count()).where(STEP.c.run_id == RUN.c.id)
+                         .scalar_subquery())
+                 .returning(RUN.c.status))
+    # Guarded by the lease: a worker that lost the run updates nothing (and notices).
+    holds_lease = (select(RUN.c.id).where(RUN.c.id == bindparam("b_run"),
+                                          RUN.c.lease_owner == bindparam("b_owner")).exists())
+    finish_step = (update(STEP)
+                   .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"),
+                          holds_lease)
+                   .values(status=bindparam("status"), output=bindparam("output"),
+                           output_port=bindparam("output_port"), error=bindparam("error"),
+                           ended_at=bindparam("ended_at"),
+                           next_attempt_at=bindparam("next_attempt_at")))
+    retry_step = (update(STEP)
+                  .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"))
+                  .values(status="running", attempts=bindparam("attempts"),
+                          input=bindparam("input"), error=None, started_at=bindparam("started_at"),
+                          ended_at=None, next_attempt_at=None))
+    add_step = insert(STEP)
+    add_attempt = insert(ATTEMPT)
 
 
 class LeaseLost(RuntimeError):
@@ -134,6 +163,8 @@ class RunStore:
         now = utcnow()
         values: dict[str, Any] = dict(status=status, lease_owner=None, lease_expires_at=None,
                                       wake_at=wake_at, updated_at=now)
+        values["step_count"] = (select(func.count()).where(STEP.c.run_id == RUN.c.id)
+                                .scalar_subquery())
         if wake_at is not None:
             values["enqueued_at"] = wake_at  # the delayed message the caller sends is due then
         if status in TERMINAL_STATUSES:
@@ -170,52 +201,53 @@ class RunStore:
 
     def checkpoint(self, run_id: str, owner: str, *, finished: Iterable[StepFinish] = (),
                    started: Iterable[StepStart] = (), skipped: Iterable[tuple[str, str]] = (),
-                   extend_lease: float | None = None) -> str:
+                   touch: bool = True) -> str:
         """Record finished steps, then (if the run is still ours and running) the skipped and
-        newly started ones, in one transaction. Returns the run's status.
+        newly started ones, in one transaction. Returns the run's status as far as known.
 
-        Raises LeaseLost when another worker took the run over.
+        With `touch` the run row is read and updated too (status, step count), which is how
+        a cancel is noticed; without it (the engine's hot path) the step writes alone are
+        guarded by the lease. Raises LeaseLost when another worker took the run over.
         """
         now = utcnow()
         finished, started, skipped = list(finished), list(started), list(skipped)
+        if not touch and not finished:
+            touch = True  # nothing else would prove we still hold the lease
+        status = "running"
         with self.db.write() as conn:
-            values: dict[str, Any] = {"updated_at": now}
-            if extend_lease:
-                values["lease_expires_at"] = now + timedelta(seconds=extend_lease)
-            if started:
-                values["step_count"] = RUN.c.step_count + len([s for s in started if s.attempt == 1])
-            status = conn.execute(update(RUN).where(RUN.c.id == run_id, RUN.c.lease_owner == owner)
-                                  .values(**values).returning(RUN.c.status)).scalar()
-            if status is None:
-                raise LeaseLost(run_id)
-            for f in finished:
-                conn.execute(update(STEP).where(STEP.c.run_id == run_id, STEP.c.node_key == f.key)
-                             .values(status=f.status, output=f.output, output_port=f.port,
-                                     error=f.error, ended_at=f.ended_at,
-                                     next_attempt_at=f.next_attempt_at))
+            if touch:
+                status = conn.execute(_Checkpoint.touch_run, {
+                    "b_run": run_id, "b_owner": owner, "now": now}).scalar()
+                if status is None:
+                    raise LeaseLost(run_id)
             if finished:
-                conn.execute(insert(ATTEMPT), [
-                    dict(run_id=run_id, node_key=f.key, number=f.attempt,
-                         status="succeeded" if f.status == "succeeded" else "failed",
-                         error=f.error, started_at=f.started_at, ended_at=f.ended_at)
+                updated = conn.execute(_Checkpoint.finish_step, [
+                    {"b_run": run_id, "b_owner": owner, "b_key": f.key, "status": f.status,
+                     "output": f.output, "output_port": f.port, "error": f.error,
+                     "ended_at": f.ended_at, "next_attempt_at": f.next_attempt_at}
+                    for f in finished]).rowcount
+                if updated != len(finished):
+                    raise LeaseLost(run_id)
+                conn.execute(_Checkpoint.add_attempt, [
+                    {"run_id": run_id, "node_key": f.key, "number": f.attempt,
+                     "status": "succeeded" if f.status == "succeeded" else "failed",
+                     "error": f.error, "started_at": f.started_at, "ended_at": f.ended_at}
                     for f in finished])
             if status != "running":
                 return status
-            if skipped:
-                conn.execute(insert(STEP), [
-                    dict(run_id=run_id, node_key=key, node_type=type_, status="skipped",
-                         attempts=0, started_at=now, ended_at=now) for key, type_ in skipped])
-            for s in started:
-                if s.attempt == 1:
-                    conn.execute(insert(STEP).values(
-                        run_id=run_id, node_key=s.key, node_type=s.type, status="running",
-                        attempts=1, input=s.input, started_at=now))
-                else:
-                    conn.execute(update(STEP).where(STEP.c.run_id == run_id,
-                                                    STEP.c.node_key == s.key)
-                                 .values(status="running", attempts=s.attempt, input=s.input,
-                                         error=None, started_at=now, ended_at=None,
-                                         next_attempt_at=None))
+            first_tries = [{"run_id": run_id, "node_key": s.key, "node_type": s.type,
+                            "status": "running", "attempts": 1, "input": s.input,
+                            "started_at": now, "ended_at": None}
+                           for s in started if s.attempt == 1]
+            first_tries += [{"run_id": run_id, "node_key": key, "node_type": type_,
+                             "status": "skipped", "attempts": 0, "input": None,
+                             "started_at": now, "ended_at": now} for key, type_ in skipped]
+            if first_tries:
+                conn.execute(_Checkpoint.add_step, first_tries)
+            retries = [{"b_run": run_id, "b_key": s.key, "attempts": s.attempt, "input": s.input,
+                        "started_at": now} for s in started if s.attempt > 1]
+            if retries:
+                conn.execute(_Checkpoint.retry_step, retries)
         return status
 
     # -- control -----------------------------------------------------------------------

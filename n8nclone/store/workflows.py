@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 
+from n8nclone.errors import UserInputError
 from n8nclone.store.clock import utcnow
 from n8nclone.store.db import Database
 from n8nclone.store.models import Workflow, WorkflowEdge, WorkflowNode, WorkflowVersion
@@ -18,8 +19,8 @@ NODE = WorkflowNode.__table__
 EDGE = WorkflowEdge.__table__
 
 
-class WorkflowNameTaken(ValueError):
-    pass
+class WorkflowNameTaken(UserInputError):
+    """Workflow names are unique."""
 
 
 @dataclass(frozen=True)

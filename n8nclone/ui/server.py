@@ -14,6 +14,9 @@ uses Reflex's own production runner instead: a supervisor plus one worker.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
 
 GRACEFUL_SHUTDOWN_SECONDS = 5  # open websockets must not delay a stop forever
 
@@ -25,6 +28,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
     return parser.parse_args(argv)
+
+
+def stop_with_parent() -> None:
+    """Get SIGTERM when the `n8nclone up` process dies, even by SIGKILL (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        sys.exit(1)
 
 
 def run_uvicorn(host: str, port: int) -> None:
@@ -45,8 +60,6 @@ def run_uvicorn(host: str, port: int) -> None:
 
 def run_granian(host: str, port: int) -> None:
     """Serve the app with Reflex's production runner (Granian supervisor + 1 worker)."""
-    import os
-
     from reflex.utils import exec as reflex_exec
     from reflex_base.config import get_config
 
@@ -59,11 +72,17 @@ def run_granian(host: str, port: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Serve until told to stop (SIGINT/SIGTERM)."""
     args = parse_args(argv)
+    stop_with_parent()
     # Reflex is imported here, not at module level, so `--help` stays instant.
     from reflex.istate.manager import reset_disk_state_manager
 
     # Same as `reflex run`: UI state saved by a previous process may not fit the new code.
     reset_disk_state_manager()
+    # Migrate here, not in the `up` parent, so the long-lived parent stays small.
+    from n8nclone.config import load_settings
+    from n8nclone.store.migrate import migrate
+
+    migrate(load_settings().database_url)
     runner = run_granian if args.server == "granian" else run_uvicorn
     runner(args.host, args.port)
 

@@ -13,7 +13,9 @@ def page() -> rx.Component:
     return rx.container(
         rx.vstack(
             rx.heading("n8nclone", size="8"),
-            rx.text("Build workflows from nodes; every run is a durable, checkpointed step function."),
+            rx.text(
+                "Build workflows from nodes; every run is a durable, checkpointed step function."
+            ),
             rx.link("API documentation", href="/docs", is_external=True),
             spacing="4",
             padding_y="4em",
