@@ -191,7 +191,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _print_run(run: dict) -> None:
     rows = [(s["key"], s["type"], s["status"], str(s["attempts"]),
-             "" if s["duration_ms"] is None else f"{s['duration_ms']} ms") for s in run["steps"]]
+             "" if s["duration_ms"] is None or s["status"] == "skipped"
+             else f"{s['duration_ms']} ms") for s in run["steps"]]
     print(_table(("key", "type", "status", "attempts", "duration"), rows))
     total = "" if run["duration_ms"] is None else f" in {run['duration_ms']} ms"
     print(f"\nrun {run['id']} {run['status']}{total}")

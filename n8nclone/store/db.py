@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlmodel import Session
 
 _BEGIN_MODE = "n8nclone_begin"
 
@@ -63,11 +62,14 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url)
         self.is_sqlite = url.startswith("sqlite")
+        # SQLite has one writer at a time. Threads of this process queue on this lock
+        # instead of SQLite's busy handler, which sleeps in steps of milliseconds.
+        self._sqlite_writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A short write transaction, committed on exit (rolled back on error)."""
-        with self.engine.connect() as conn:
+        with self._sqlite_writer, self.engine.connect() as conn:
             if self.is_sqlite:
                 conn = conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
             with conn.begin():
@@ -79,19 +81,6 @@ class Database:
         with self.engine.connect() as conn:
             with conn.begin():
                 yield conn
-
-    @contextlib.contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
-        """An ORM session for CRUD code paths; commits on exit when `write`."""
-        with self.engine.connect() as conn:
-            if write and self.is_sqlite:
-                conn = conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
-            with conn.begin() as tx:
-                with Session(bind=conn, expire_on_commit=False) as session:
-                    yield session
-                    session.flush()
-                    if not write:
-                        tx.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

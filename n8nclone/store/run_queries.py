@@ -91,7 +91,7 @@ class RunQueries:
             if row is None:
                 return None
             steps = conn.execute(select(STEP).where(STEP.c.run_id == run_id)
-                                 .order_by(STEP.c.started_at, STEP.c.id)).all()
+                                 .order_by(STEP.c.id)).all()  # the order they were reached
             attempts = conn.execute(select(ATTEMPT).where(ATTEMPT.c.run_id == run_id)
                                     .order_by(ATTEMPT.c.node_key, ATTEMPT.c.number)).all()
         run = _run_summary(row)

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from n8nclone.store.clock import new_id, utcnow
 from n8nclone.store.db import Database
+from n8nclone.store.hot import HotStatement
 from n8nclone.store.models import Run, Step, StepAttempt, WorkflowVersion
 
 RUN = Run.__table__
@@ -68,11 +69,16 @@ class StepFinish:
     ended_at: datetime = field(default_factory=utcnow)
 
 
-class _Checkpoint:
-    """Statements of the checkpoint transaction, built once: constructing SQLAlchemy
-    statements costs more than running them on SQLite."""
+_STEP_INSERT_KEYS = ("run_id", "node_key", "node_type", "status", "attempts", "input",
+                     "started_at", "ended_at")
+_ATTEMPT_INSERT_KEYS = ("run_id", "node_key", "number", "status", "error", "started_at",
+                        "ended_at")
 
-    touch_run = (update(RUN)
+
+class _Checkpoint:
+    """Statements of the checkpoint transaction, built once (see store/hot.py)."""
+
+    touch_run = HotStatement(update(RUN)
                  .where(RUN.c.id == bindparam("b_run"), RUN.c.lease_owner == bindparam("b_owner"))
                  .values(updated_at=bindparam("now"),
                          step_count=select(func.count()).where(STEP.c.run_id == RUN.c.id)
@@ -81,20 +87,20 @@ class _Checkpoint:
     # Guarded by the lease: a worker that lost the run updates nothing (and notices).
     holds_lease = (select(RUN.c.id).where(RUN.c.id == bindparam("b_run"),
                                           RUN.c.lease_owner == bindparam("b_owner")).exists())
-    finish_step = (update(STEP)
+    finish_step = HotStatement(update(STEP)
                    .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"),
                           holds_lease)
                    .values(status=bindparam("status"), output=bindparam("output"),
                            output_port=bindparam("output_port"), error=bindparam("error"),
                            ended_at=bindparam("ended_at"),
                            next_attempt_at=bindparam("next_attempt_at")))
-    retry_step = (update(STEP)
+    retry_step = HotStatement(update(STEP)
                   .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"))
                   .values(status="running", attempts=bindparam("attempts"),
                           input=bindparam("input"), error=None, started_at=bindparam("started_at"),
                           ended_at=None, next_attempt_at=None))
-    add_step = insert(STEP)
-    add_attempt = insert(ATTEMPT)
+    add_step = HotStatement(insert(STEP), _STEP_INSERT_KEYS)
+    add_attempt = HotStatement(insert(ATTEMPT), _ATTEMPT_INSERT_KEYS)
 
 
 class LeaseLost(RuntimeError):
@@ -216,19 +222,19 @@ class RunStore:
         status = "running"
         with self.db.write() as conn:
             if touch:
-                status = conn.execute(_Checkpoint.touch_run, {
-                    "b_run": run_id, "b_owner": owner, "now": now}).scalar()
+                status = _Checkpoint.touch_run.scalar(conn, {
+                    "b_run": run_id, "b_owner": owner, "now": now})
                 if status is None:
                     raise LeaseLost(run_id)
             if finished:
-                updated = conn.execute(_Checkpoint.finish_step, [
+                updated = _Checkpoint.finish_step.rowcount(conn, [
                     {"b_run": run_id, "b_owner": owner, "b_key": f.key, "status": f.status,
                      "output": f.output, "output_port": f.port, "error": f.error,
                      "ended_at": f.ended_at, "next_attempt_at": f.next_attempt_at}
-                    for f in finished]).rowcount
+                    for f in finished])
                 if updated != len(finished):
                     raise LeaseLost(run_id)
-                conn.execute(_Checkpoint.add_attempt, [
+                _Checkpoint.add_attempt.rowcount(conn, [
                     {"run_id": run_id, "node_key": f.key, "number": f.attempt,
                      "status": "succeeded" if f.status == "succeeded" else "failed",
                      "error": f.error, "started_at": f.started_at, "ended_at": f.ended_at}
@@ -243,11 +249,11 @@ class RunStore:
                              "status": "skipped", "attempts": 0, "input": None,
                              "started_at": now, "ended_at": now} for key, type_ in skipped]
             if first_tries:
-                conn.execute(_Checkpoint.add_step, first_tries)
+                _Checkpoint.add_step.rowcount(conn, first_tries)
             retries = [{"b_run": run_id, "b_key": s.key, "attempts": s.attempt, "input": s.input,
                         "started_at": now} for s in started if s.attempt > 1]
             if retries:
-                conn.execute(_Checkpoint.retry_step, retries)
+                _Checkpoint.retry_step.rowcount(conn, retries)
         return status
 
     # -- control -----------------------------------------------------------------------
