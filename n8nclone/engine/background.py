@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from n8nclone.engine.executor import Dispatcher
 from n8nclone.store.runs import RunStore
@@ -34,12 +35,13 @@ class _Loop(threading.Thread):
 class LeaseKeeper(_Loop):
     """Renews every lease this process holds, so a long step keeps its run."""
 
-    def __init__(self, runs: RunStore, owner: str, lease_seconds: float):
+    def __init__(self, runs: RunStore, held_leases: Callable[[], list[str]],
+                 lease_seconds: float):
         super().__init__("n8nclone-lease-keeper", max(0.2, lease_seconds / 3))
-        self.runs, self.owner, self.lease_seconds = runs, owner, lease_seconds
+        self.runs, self.held_leases, self.lease_seconds = runs, held_leases, lease_seconds
 
     def tick(self) -> None:
-        self.runs.renew_leases(self.owner, self.lease_seconds)
+        self.runs.renew_leases(self.held_leases(), self.lease_seconds)
 
 
 class Sweeper(_Loop):

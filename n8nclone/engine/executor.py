@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -79,29 +80,45 @@ class Executor:
         self.config = config
         self._plans: dict[int, Plan] = {}
         self._plans_lock = threading.Lock()
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
 
     # -- entry point -------------------------------------------------------------------
 
     def execute(self, run_id: str) -> str | None:
         """Work on the run until it finishes or must wait. Returns its status, or None
-        when the run was not ours to work on (finished, or leased by another worker)."""
-        owner, ttl = self.config.owner, self.config.lease_seconds
-        run = self.store.acquire_lease(run_id, owner, ttl)
-        while run is not None:
-            try:
-                outcome = _RunDriver(self, run).drive()
-            except LeaseLost:
-                log.warning("run %s: lease lost to another worker; stopping", run_id)
-                return None
-            if self.store.release(run_id, owner, status=outcome.status, wake_seq=run.wake_seq,
-                                  wake_at=outcome.wake_at, output=outcome.output,
-                                  error=outcome.error):
-                if outcome.wake_at is not None:
-                    delay = (outcome.wake_at - utcnow()).total_seconds()
-                    self.dispatcher.send(run_id, max(0.0, delay))
-                return outcome.status
-            run = self.store.acquire_lease(run_id, owner, ttl)  # someone asked for a new look
-        return None
+        when the run was not ours to work on (finished, or leased by another worker or
+        another thread of this process)."""
+        # A token per call, not per process: two threads of one process must not share a run.
+        owner, ttl = f"{self.config.owner}/{uuid.uuid4().hex[:12]}", self.config.lease_seconds
+        with self._held_lock:
+            self._held.add(owner)
+        try:
+            run = self.store.acquire_lease(run_id, owner, ttl)
+            while run is not None:
+                try:
+                    outcome = _RunDriver(self, run, owner).drive()
+                except LeaseLost:
+                    log.warning("run %s: lease lost to another worker; stopping", run_id)
+                    return None
+                if self.store.release(run_id, owner, status=outcome.status,
+                                      wake_seq=run.wake_seq, wake_at=outcome.wake_at,
+                                      output=outcome.output, error=outcome.error):
+                    if outcome.wake_at is not None:
+                        delay = (outcome.wake_at - utcnow()).total_seconds()
+                        self.dispatcher.send(run_id, max(0.0, delay))
+                    return outcome.status
+                run = self.store.acquire_lease(run_id, owner, ttl)  # asked for a new look
+            return None
+        finally:
+            with self._held_lock:
+                self._held.discard(owner)
+
+    def held_leases(self) -> list[str]:
+        """Lease tokens of the runs this process is working on now (the LeaseKeeper renews
+        them)."""
+        with self._held_lock:
+            return list(self._held)
 
     def plan_for(self, version_id: int) -> Plan:
         """Plans are immutable per version, so they are cached for the process's life."""
@@ -118,9 +135,10 @@ class Executor:
 class _RunDriver:
     """The state of one `execute` call for one run."""
 
-    def __init__(self, executor: Executor, run: LeasedRun):
+    def __init__(self, executor: Executor, run: LeasedRun, owner: str):
         self.ex = executor
         self.run = run
+        self.owner = owner
         self.plan = executor.plan_for(run.version_id)
         self.records: dict[str, StepRecord] = executor.store.load_steps(run.id)
         self.outputs: dict[str, Any] = {}
@@ -146,7 +164,7 @@ class _RunDriver:
                     return self._time_out()
                 starts, skipped, early = self._plan_next()
                 status = self.ex.store.checkpoint(
-                    self.run.id, self.ex.config.owner, finished=self.finished, started=starts,
+                    self.run.id, self.owner, finished=self.finished, started=starts,
                     skipped=skipped, touch=self._time_to_touch())
                 self.finished = []
                 if status != "running":
@@ -225,7 +243,7 @@ class _RunDriver:
             self._settle(attempt, output, exc)
         self.in_flight.clear()
         if record and self.finished:
-            self.ex.store.checkpoint(self.run.id, self.ex.config.owner, finished=self.finished)
+            self.ex.store.checkpoint(self.run.id, self.owner, finished=self.finished)
             self.finished = []
 
     # -- one step ----------------------------------------------------------------------
@@ -354,7 +372,7 @@ class _RunDriver:
                                                 record.started_at or utcnow(), error=error))
         self.in_flight.clear()
         if self.finished:
-            self.ex.store.checkpoint(self.run.id, self.ex.config.owner, finished=self.finished)
+            self.ex.store.checkpoint(self.run.id, self.owner, finished=self.finished)
         return _Outcome("failed", error=error)
 
     def _final_outcome(self) -> _Outcome:

@@ -138,14 +138,14 @@ class RunStore:
     # -- leases ------------------------------------------------------------------------
 
     def acquire_lease(self, run_id: str, owner: str, ttl: float) -> LeasedRun | None:
-        """Take the run if it is active and nobody holds a live lease on it."""
+        """Take the run if it is active and nobody holds a live lease on it.
+        `owner` is a token of this one attempt to work on the run (see Executor)."""
         now = utcnow()
         with self.db.write() as conn:
             row = conn.execute(
                 update(RUN)
                 .where(RUN.c.id == run_id, RUN.c.status.in_(ACTIVE_STATUSES),
-                       or_(RUN.c.lease_owner.is_(None), RUN.c.lease_expires_at < now,
-                           RUN.c.lease_owner == owner))
+                       or_(RUN.c.lease_owner.is_(None), RUN.c.lease_expires_at < now))
                 .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=ttl),
                         status="running", updated_at=now)
                 .returning(RUN.c.id, RUN.c.workflow_id, RUN.c.version_id, RUN.c.status,
@@ -153,11 +153,13 @@ class RunStore:
             ).first()
         return LeasedRun(*row) if row else None
 
-    def renew_leases(self, owner: str, ttl: float) -> int:
-        """Extend every lease `owner` holds (one statement, whatever the number of runs)."""
+    def renew_leases(self, owners: list[str], ttl: float) -> int:
+        """Extend the leases held by `owners` (one statement for all of them)."""
+        if not owners:
+            return 0
         now = utcnow()
         with self.db.write() as conn:
-            result = conn.execute(update(RUN).where(RUN.c.lease_owner == owner)
+            result = conn.execute(update(RUN).where(RUN.c.lease_owner.in_(owners))
                                   .values(lease_expires_at=now + timedelta(seconds=ttl)))
         return result.rowcount
 

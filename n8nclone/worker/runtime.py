@@ -25,7 +25,7 @@ class WorkerRuntime:
             declare_execute_run(services.broker, services.executor.execute)
         self.worker = Worker(services.broker, worker_threads=threads or settings.worker_threads,
                              worker_timeout=100)
-        self.lease_keeper = LeaseKeeper(services.runs, services.executor.config.owner,
+        self.lease_keeper = LeaseKeeper(services.runs, services.executor.held_leases,
                                         settings.lease_seconds)
         self.sweeper = (Sweeper(services.runs, services.dispatcher, settings.sweep_interval,
                                 settings.sweep_grace) if sweep else None)
