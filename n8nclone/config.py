@@ -5,6 +5,7 @@ Every setting is documented in the README table; keep the two in step.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,8 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
-def _number(env: Mapping[str, str], name: str, default: float, cast=float, minimum=None):
+def _number(env: Mapping[str, str], name: str, default: float, cast=float, minimum=None,
+            maximum=None):
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -50,8 +52,12 @@ def _number(env: Mapping[str, str], name: str, default: float, cast=float, minim
         value = cast(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a valid {cast.__name__}") from None
+    if not math.isfinite(value):  # float() accepts "nan" and "inf"
+        raise ConfigError(f"{name}={raw!r} is not a finite number")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={raw!r} must be at most {maximum}")
     return value
 
 
@@ -78,6 +84,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_retries=_number(env, "N8NCLONE_DEFAULT_RETRIES", 3, int, 0),
         retry_backoff_base=_number(env, "N8NCLONE_RETRY_BACKOFF_BASE", 1.0, float, 0),
         retry_backoff_cap=_number(env, "N8NCLONE_RETRY_BACKOFF_CAP", 300.0, float, 0),
-        port=_number(env, "N8NCLONE_PORT", 3000, int, 1),
+        port=_number(env, "N8NCLONE_PORT", 3000, int, 1, 65535),
         log_level=(env.get("N8NCLONE_LOG_LEVEL") or "INFO").upper(),
     )

@@ -16,7 +16,7 @@ import re
 from typing import Any, Mapping
 
 from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_SEQUENCE = 1_000_000  # longest string/list a template may build by multiplication
 _WHOLE = re.compile(r"^\s*\{\{(?P<expr>.*?)\}\}\s*$", re.S)
@@ -30,10 +30,23 @@ class ExpressionError(ValueError):
         super().__init__(f"parameter '{param}': {message}")
 
 
-class _Environment(SandboxedEnvironment):
-    """The sandbox, plus limits on `*` and `**` so a template cannot exhaust memory."""
+class _Environment(ImmutableSandboxedEnvironment):
+    """The sandbox, plus limits on `*` and `**` so a template cannot exhaust memory.
+
+    Immutable: a template must not change the run input or a step output in memory
+    (`trigger.body.pop(...)`), or later steps would see data that no checkpoint holds.
+    """
 
     intercepted_binops = frozenset(["*", "**"])
+
+    def getattr(self, obj, attribute):
+        # Data first: `body.items` is the JSON key "items", not the dict method.
+        if isinstance(obj, Mapping):
+            try:
+                return obj[attribute]
+            except (KeyError, TypeError):
+                pass
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context, operator_name, left, right):
         if operator_name == "**":

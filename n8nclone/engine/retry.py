@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from n8nclone.engine.errors import NonRetriableError, RetryAfterError
 from n8nclone.expressions import ExpressionError
@@ -27,8 +27,12 @@ class RetryPolicy:
     jitter: float = 0.2
 
     def backoff(self, failed_attempt: int) -> float:
-        delay = min(self.cap_seconds, self.base_seconds * (2 ** max(0, failed_attempt - 1)))
-        return max(0.0, delay * (1 + random.uniform(-self.jitter, self.jitter)))
+        # The exponent is bounded so a late attempt cannot overflow float; the cap is
+        # applied after the jitter so no delay ever exceeds it.
+        exponent = min(max(0, failed_attempt - 1), 64)
+        delay = min(self.cap_seconds, self.base_seconds * (2.0 ** exponent))
+        jittered = delay * (1 + random.uniform(-self.jitter, self.jitter))
+        return max(0.0, min(self.cap_seconds, jittered))
 
     def decide(self, exc: BaseException, failed_attempt: int,
                now: datetime | None = None) -> RetryDecision:
@@ -40,6 +44,10 @@ class RetryPolicy:
             return RetryDecision(False)
         if isinstance(exc, RetryAfterError):
             after = exc.retry_after
-            at = after if isinstance(after, datetime) else now + timedelta(seconds=float(after))
+            if isinstance(after, datetime):
+                # a naive datetime is taken as UTC (RetryAfterError's contract)
+                at = after if after.tzinfo else after.replace(tzinfo=timezone.utc)
+            else:
+                at = now + timedelta(seconds=float(after))
             return RetryDecision(True, max(at, now))
         return RetryDecision(True, now + timedelta(seconds=self.backoff(failed_attempt)))

@@ -114,14 +114,19 @@ class HttpRequest(NodeType):
             kwargs["data"] = params["form"] or {}
         elif body_type == "raw":
             kwargs["content"] = "" if params["body"] is None else str(params["body"])
-            if params["content_type"]:
-                headers.setdefault("content-type", params["content_type"])
+            # a Content-Type given in headers wins (header names are case-insensitive)
+            if params["content_type"] and not any(k.lower() == "content-type" for k in headers):
+                headers["content-type"] = params["content_type"]
         try:
-            return shared_client().build_request(
-                method, url, headers=headers, params=params["query"] or None,
-                timeout=timeout, **kwargs)
+            # merged, not passed as params=: httpx would drop the URL's own query string
+            full_url = httpx.URL(url).copy_merge_params(params["query"] or {})
+            request = shared_client().build_request(
+                method, full_url, headers=headers, timeout=timeout, **kwargs)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
             raise NonRetriableError(f"cannot build the request: {exc}") from None
+        if not request.url.host:
+            raise NonRetriableError(f"url has no host: {url!r}")
+        return request
 
     @staticmethod
     def _raise_for_status(request: httpx.Request, response: httpx.Response) -> None:

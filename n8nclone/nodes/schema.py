@@ -58,7 +58,8 @@ class Param:
         }.get(self.type)
         if expected and (not isinstance(value, expected) or
                          (self.type in ("number", "integer") and isinstance(value, bool))):
-            return f"parameter '{self.name}' must be a {self.type}"
+            article = "an" if self.type[0] in "aeiou" else "a"
+            return f"parameter '{self.name}' must be {article} {self.type}"
         if self.type == "options" and value not in self.options:
             return f"parameter '{self.name}' must be one of {', '.join(self.options)}"
         return None
