@@ -60,7 +60,11 @@ class _Environment(ImmutableSandboxedEnvironment):
         return operator.mul(left, right)
 
 
-_env = _Environment(undefined=StrictUndefined, autoescape=False)
+# Only `{{ }}` expressions: block tags (loops, set) are plain text, so a template cannot
+# loop to grow a value without bound.
+_env = _Environment(undefined=StrictUndefined, autoescape=False,
+                    block_start_string="<%n8nclone-no-blocks", block_end_string="%>",
+                    comment_start_string="<#n8nclone-no-comments", comment_end_string="#>")
 _env.filters["json"] = lambda value: json.dumps(value, default=str)
 
 
@@ -78,16 +82,23 @@ def is_template(value: Any) -> bool:
     return isinstance(value, str) and "{{" in value
 
 
-def _native(value: Any) -> Any:
+MAX_RESULT_ITEMS = 1_000_000  # values in one expression result (a list of a million lists...)
+
+
+def _native(value: Any, budget: list[int] | None = None) -> Any:
     """Make an expression result JSON-friendly (tuples and ranges become lists)."""
+    budget = [MAX_RESULT_ITEMS] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TemplateError(f"the result holds more than {MAX_RESULT_ITEMS:,} values")
     if isinstance(value, StrictUndefined):
         str(value)  # raises UndefinedError with jinja's message
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Mapping):
-        return {str(k): _native(v) for k, v in value.items()}
+        return {str(k): _native(v, budget) for k, v in value.items()}
     if isinstance(value, (list, tuple, range, set, frozenset)):
-        return [_native(v) for v in value]
+        return [_native(v, budget) for v in value]
     return str(value)
 
 
@@ -102,7 +113,7 @@ def render_string(source: str, context: Mapping[str, Any]) -> Any:
 def render_value(value: Any, context: Mapping[str, Any], path: str) -> Any:
     """Render every template inside `value` (recursing into dicts and lists)."""
     if isinstance(value, str):
-        if "{{" not in value and "{%" not in value:
+        if "{{" not in value:
             return value
         try:
             return render_string(value, context)

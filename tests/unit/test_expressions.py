@@ -56,7 +56,7 @@ def test_whole_value_template_keeps_its_type(source, expected):
     ("{{ 1 }}{{ 2 }}", "12"),
     ("{{ trigger.body.flag }} and {{ trigger.body.id }}", "False and 42"),
     ("Hi {{ steps.fetch_user.output.name }}!", "Hi Ada!"),
-    ("{% if trigger.body.total > 100 %}big{% else %}small{% endif %}", "big"),
+    ("{{ 'big' if trigger.body.total > 100 else 'small' }} order", "big order"),
 ])
 def test_templates_inside_text_render_to_text(source, expected):
     # given templates mixed with text
@@ -209,7 +209,7 @@ def test_undefined_names_always_raise(source):
 
 
 @pytest.mark.parametrize("source", ["{{ 1 / 0 }}", "{{ 'a' + 1 }}", "{{ trigger.body.id( }}",
-                                    "{% if %}"])
+                                    "{{ if }}"])
 def test_runtime_and_syntax_errors_become_expression_errors(source):
     # given a template that fails to compile or evaluate
     # when rendered
@@ -317,3 +317,23 @@ def test_huge_range_is_blocked():
 
     # expect the sandbox's range limit
     assert "Range too big" in str(caught.value)
+
+
+class TestResourceLimits:
+    def test_block_tags_are_plain_text_so_templates_cannot_loop(self):
+        # given a template that would double a string in a loop
+        source = "{% for i in range(60) %}x{% endfor %} {{ 1 }}"
+
+        # when it renders
+        result = render_value(source, {}, "p")
+
+        # expect the block tags to stay literal text
+        assert result == "{% for i in range(60) %}x{% endfor %} 1"
+
+    def test_a_result_with_too_many_values_is_refused(self):
+        # given an expression whose result is a million lists of a million items
+        source = "{{ [[0] * 1000000] * 1000000 }}"
+
+        # expect a clear error instead of an attempt to copy it all
+        with pytest.raises(ExpressionError, match="more than 1,000,000 values"):
+            render_value(source, {}, "p")
