@@ -32,7 +32,7 @@ from n8nclone.store.runs import (LeasedRun, LeaseLost, RunStore, StepFinish, Ste
                                  StepStart)
 
 log = logging.getLogger("n8nclone.engine")
-TOUCH_INTERVAL = 0.2  # seconds: how soon a running run notices it was cancelled
+TOUCH_INTERVAL = 1.0  # seconds between refreshes of a running run's progress (step count)
 
 
 class Dispatcher(Protocol):
@@ -349,7 +349,7 @@ class _RunDriver:
                                 "node": key}
 
     def _time_to_touch(self) -> bool:
-        """Read the run row (to notice a cancel) at most every TOUCH_INTERVAL seconds."""
+        """Refresh the run row's progress at most every TOUCH_INTERVAL seconds."""
         now = time.monotonic()
         if now - self.last_touch < TOUCH_INTERVAL:
             return False
@@ -369,7 +369,8 @@ class _RunDriver:
         for key, record in self.records.items():
             if record.status == "retrying":
                 self.finished.append(StepFinish(key, record.attempts, "cancelled",
-                                                record.started_at or utcnow(), error=error))
+                                                record.started_at or utcnow(), error=error,
+                                                ends_attempt=False))
         self.in_flight.clear()
         if self.finished:
             self.ex.store.checkpoint(self.run.id, self.owner, finished=self.finished)

@@ -50,9 +50,12 @@ def encode_cursor(started_at: str, run_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         started_at, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(started_at), run_id
+        when = datetime.fromisoformat(started_at)
     except (ValueError, UnicodeDecodeError):
         raise BadCursor("the cursor is not one this API returned") from None
+    if when.tzinfo is None:
+        raise BadCursor("the cursor is not one this API returned")
+    return when, run_id
 
 
 class RunQueries:

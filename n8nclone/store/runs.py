@@ -67,6 +67,7 @@ class StepFinish:
     error: dict | None = None
     next_attempt_at: datetime | None = None
     ended_at: datetime = field(default_factory=utcnow)
+    ends_attempt: bool = True  # False: the step was not executing (e.g. waiting to retry)
 
 
 _STEP_INSERT_KEYS = ("run_id", "node_key", "node_type", "status", "attempts", "input",
@@ -78,18 +79,18 @@ _ATTEMPT_INSERT_KEYS = ("run_id", "node_key", "number", "status", "error", "star
 class _Checkpoint:
     """Statements of the checkpoint transaction, built once (see store/hot.py)."""
 
-    touch_run = HotStatement(update(RUN)
-                 .where(RUN.c.id == bindparam("b_run"), RUN.c.lease_owner == bindparam("b_owner"))
-                 .values(updated_at=bindparam("now"),
-                         step_count=select(func.count()).where(STEP.c.run_id == RUN.c.id)
-                         .scalar_subquery())
-                 .returning(RUN.c.status))
-    # Guarded by the lease: a worker that lost the run updates nothing (and notices).
-    holds_lease = (select(RUN.c.id).where(RUN.c.id == bindparam("b_run"),
-                                          RUN.c.lease_owner == bindparam("b_owner")).exists())
+    # FOR UPDATE (PostgreSQL; SQLite's write lock does the same): nobody takes the lease or
+    # cancels the run between this read and the writes of the same transaction.
+    run_status = HotStatement(select(RUN.c.status).where(
+        RUN.c.id == bindparam("b_run"), RUN.c.lease_owner == bindparam("b_owner"))
+        .with_for_update())
+    touch_run = HotStatement(
+        update(RUN).where(RUN.c.id == bindparam("b_run"))
+        .values(updated_at=bindparam("now"),
+                step_count=select(func.count()).where(STEP.c.run_id == RUN.c.id)
+                .scalar_subquery()))
     finish_step = HotStatement(update(STEP)
-                   .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"),
-                          holds_lease)
+                   .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"))
                    .values(status=bindparam("status"), output=bindparam("output"),
                            output_port=bindparam("output_port"), error=bindparam("error"),
                            ended_at=bindparam("ended_at"),
@@ -213,34 +214,33 @@ class RunStore:
         """Record finished steps, then (if the run is still ours and running) the skipped and
         newly started ones, in one transaction. Returns the run's status as far as known.
 
-        With `touch` the run row is read and updated too (status, step count), which is how
-        a cancel is noticed; without it (the engine's hot path) the step writes alone are
-        guarded by the lease. Raises LeaseLost when another worker took the run over.
+        Every call reads the run's status under the lease (how a cancel is noticed at the
+        next step boundary); with `touch` it also refreshes the run's step count and
+        updated_at for the history pages. Raises LeaseLost when another worker took the run.
         """
         now = utcnow()
         finished, started, skipped = list(finished), list(started), list(skipped)
-        if not touch and not finished:
-            touch = True  # nothing else would prove we still hold the lease
-        status = "running"
         with self.db.write() as conn:
+            status = _Checkpoint.run_status.scalar(conn, {"b_run": run_id, "b_owner": owner})
+            if status is None:
+                raise LeaseLost(run_id)
             if touch:
-                status = _Checkpoint.touch_run.scalar(conn, {
-                    "b_run": run_id, "b_owner": owner, "now": now})
-                if status is None:
-                    raise LeaseLost(run_id)
+                _Checkpoint.touch_run.rowcount(conn, {"b_run": run_id, "now": now})
             if finished:
                 updated = _Checkpoint.finish_step.rowcount(conn, [
-                    {"b_run": run_id, "b_owner": owner, "b_key": f.key, "status": f.status,
+                    {"b_run": run_id, "b_key": f.key, "status": f.status,
                      "output": f.output, "output_port": f.port, "error": f.error,
                      "ended_at": f.ended_at, "next_attempt_at": f.next_attempt_at}
                     for f in finished])
                 if updated != len(finished):
-                    raise LeaseLost(run_id)
-                _Checkpoint.add_attempt.rowcount(conn, [
+                    raise RuntimeError(f"run {run_id}: a finished step has no checkpoint row")
+                attempts = [
                     {"run_id": run_id, "node_key": f.key, "number": f.attempt,
                      "status": "succeeded" if f.status == "succeeded" else "failed",
                      "error": f.error, "started_at": f.started_at, "ended_at": f.ended_at}
-                    for f in finished])
+                    for f in finished if f.ends_attempt]
+                if attempts:
+                    _Checkpoint.add_attempt.rowcount(conn, attempts)
             if status != "running":
                 return status
             first_tries = [{"run_id": run_id, "node_key": s.key, "node_type": s.type,
