@@ -24,7 +24,7 @@ from n8nclone.engine.retry import RetryPolicy
 from n8nclone.engine.steps_view import StepsView
 from n8nclone.expressions import ExpressionError, render_params
 from n8nclone.graph.plan import Plan
-from n8nclone.graph.progress import StepState, is_complete, next_steps
+from n8nclone.graph.progress import is_complete, next_steps
 from n8nclone.nodes.base import NodeContext, Routed
 from n8nclone.nodes.registry import NodeRegistry
 from n8nclone.store.clock import utcnow
@@ -188,13 +188,12 @@ class _RunDriver:
         early: list[tuple[_Attempt, Exception]] = []
         if self.failure is not None:
             return starts, skipped, early
-        progress = next_steps(self.plan, self._states())
+        progress = next_steps(self.plan, self.records)
         for key in progress.skipped:
             self.records[key] = StepRecord("skipped")
             skipped.append((key, self.plan.nodes[key].type))
         now = utcnow()
-        due_retries = [k for k in self.plan.order
-                       if (r := self.records.get(k)) and r.status == "retrying"
+        due_retries = [k for k, r in self.records.items() if r.status == "retrying"
                        and (r.next_attempt_at is None or r.next_attempt_at <= now)]
         capacity = self.parallel - len(self.in_flight)
         for key in (list(progress.ready) + due_retries)[:max(0, capacity)]:
@@ -321,9 +320,6 @@ class _RunDriver:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _states(self) -> dict[str, StepState]:
-        return {k: StepState(r.status, r.port) for k, r in self.records.items()}
-
     def _live_inputs(self, key: str) -> dict[str, Any]:
         inputs: dict[str, Any] = {}
         for source, port in self.plan.incoming.get(key, ()):
@@ -379,10 +375,9 @@ class _RunDriver:
     def _final_outcome(self) -> _Outcome:
         if self.failure is not None:
             return _Outcome("failed", error=self.failure)
-        states = self._states()
-        if is_complete(self.plan, states):
-            last = next((k for k in reversed(self.plan.order) if states[k].status == "succeeded"),
-                        None)
+        if is_complete(self.plan, self.records):
+            last = next((k for k in reversed(self.plan.order)
+                         if self.records[k].status == "succeeded"), None)
             return _Outcome("succeeded", output=self.steps.output(last) if last else None)
         waits = [r.next_attempt_at for r in self.records.values()
                  if r.status == "retrying" and r.next_attempt_at is not None]

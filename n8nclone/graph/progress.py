@@ -11,12 +11,19 @@ inputs are done.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Protocol
 
 from n8nclone.graph.plan import Plan
 
 SUCCEEDED = "succeeded"
 SKIPPED = "skipped"
+
+
+class HasStatus(Protocol):
+    """What progress needs to know of a step (StepState, or the engine's own records)."""
+
+    status: str
+    port: str | None
 
 
 @dataclass(frozen=True)
@@ -32,9 +39,9 @@ class Progress:
     live_inputs: Mapping[str, tuple[str, ...]]  # ready key -> predecessors whose output it gets
 
 
-def next_steps(plan: Plan, states: Mapping[str, StepState]) -> Progress:
+def next_steps(plan: Plan, states: Mapping[str, HasStatus]) -> Progress:
     """Resolve what can happen next given the states of the steps recorded so far."""
-    known = dict(states)
+    known: dict[str, HasStatus] = dict(states)
     ready: list[str] = []
     skipped: list[str] = []
     live_inputs: dict[str, tuple[str, ...]] = {}
@@ -66,7 +73,7 @@ def next_steps(plan: Plan, states: Mapping[str, StepState]) -> Progress:
     return Progress(ready=tuple(ready), skipped=tuple(skipped), live_inputs=live_inputs)
 
 
-def is_complete(plan: Plan, states: Mapping[str, StepState]) -> bool:
+def is_complete(plan: Plan, states: Mapping[str, HasStatus]) -> bool:
     """True when every node succeeded or was skipped."""
     return all(
         (s := states.get(k)) is not None and s.status in (SUCCEEDED, SKIPPED) for k in plan.order

@@ -15,25 +15,27 @@ from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from n8nclone.store.hot import HotConnection, SqliteHotConnection
+
 _BEGIN_MODE = "n8nclone_begin"
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, *, connections: int = 30) -> Engine:
     """Create an engine for `url` with the settings our access patterns need."""
     if url.startswith("sqlite"):
-        return _create_sqlite_engine(url)
+        return _create_sqlite_engine(url, connections)
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
-def _create_sqlite_engine(url: str) -> Engine:
+def _create_sqlite_engine(url: str, connections: int) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=30,
-        max_overflow=30,
+        pool_size=connections,
+        max_overflow=0 if connections == 1 else connections,
     )
 
     @event.listens_for(engine, "connect")
@@ -62,18 +64,42 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url)
         self.is_sqlite = url.startswith("sqlite")
-        # SQLite has one writer at a time. Threads of this process queue on this lock
-        # instead of SQLite's busy handler, which sleeps in steps of milliseconds.
+        # SQLite has one writer at a time. Threads of this process queue on a lock instead of
+        # SQLite's busy handler (which sleeps in steps of milliseconds) and share one write
+        # connection: a connection's page cache stays valid only while nobody else writes.
         self._sqlite_writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self.write_engine = (create_db_engine(url, connections=1) if self.is_sqlite
+                             else self.engine)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A short write transaction, committed on exit (rolled back on error)."""
-        with self._sqlite_writer, self.engine.connect() as conn:
+        with self._sqlite_writer, self.write_engine.connect() as conn:
             if self.is_sqlite:
                 conn = conn.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
             with conn.begin():
                 yield conn
+
+    @contextlib.contextmanager
+    def hot_write(self) -> Iterator[HotConnection]:
+        """A write transaction for `HotStatement`s (the engine's per-step checkpoint)."""
+        if not self.is_sqlite:
+            with self.write() as conn:
+                yield conn
+            return
+        with self._sqlite_writer:
+            pooled = self.write_engine.raw_connection()
+            raw = pooled.driver_connection
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield SqliteHotConnection(raw, self.write_engine.dialect)
+                except BaseException:
+                    raw.execute("ROLLBACK")
+                    raise
+                raw.execute("COMMIT")
+            finally:
+                pooled.close()  # back to the pool
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -84,6 +110,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.write_engine.dispose()
 
 
 _databases: dict[str, Database] = {}

@@ -220,7 +220,7 @@ class RunStore:
         """
         now = utcnow()
         finished, started, skipped = list(finished), list(started), list(skipped)
-        with self.db.write() as conn:
+        with self.db.hot_write() as conn:
             status = _Checkpoint.run_status.scalar(conn, {"b_run": run_id, "b_owner": owner})
             if status is None:
                 raise LeaseLost(run_id)
