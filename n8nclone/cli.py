@@ -9,8 +9,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from n8nclone.config import ConfigError, Settings, load_settings
 from n8nclone.errors import UserInputError
@@ -76,6 +77,9 @@ def _read_json_file(path: str) -> Any:
         text = sys.stdin.read() if path == "-" else Path(path).read_text()
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path} is not UTF-8 text (byte {exc.start} cannot be decoded); "
+                       "save the workflow file as UTF-8") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -99,7 +103,10 @@ def cmd_workflow_export(args, settings: Settings) -> int:
         raise CliError(f"no workflow named {args.name!r}")
     text = json.dumps(record.spec, indent=2)
     if args.output:
-        Path(args.output).write_text(text + "\n")
+        try:
+            Path(args.output).write_text(text + "\n")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror}") from None
     else:
         print(text)
     return 0
@@ -182,8 +189,8 @@ def _wait_for(services, run_id: str, statuses: Sequence[str], timeout: float | N
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip()
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
              for row in (header, *rows)]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -197,7 +204,10 @@ def _print_run(run: dict) -> None:
     total = "" if run["duration_ms"] is None else f" in {run['duration_ms']} ms"
     print(f"\nrun {run['id']} {run['status']}{total}")
     if run.get("error"):
-        print(f"error: {run['error'].get('message')}")
+        # Why the run failed is an error message: stderr, naming the step it came from.
+        error = run["error"]
+        where = f"step '{error['node']}' failed: " if error.get("node") else ""
+        print(f"error: {where}{error.get('message')}", file=sys.stderr)
 
 
 # -- parser ---------------------------------------------------------------------------
@@ -257,6 +267,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError
+
+        # The database is down, unreachable or not writable: say which, not a traceback.
+        if isinstance(exc, OperationalError):
+            reason = str(exc.orig).strip().splitlines()[0]
+        elif isinstance(exc, OSError) and exc.filename:
+            reason = f"{exc.strerror}: {exc.filename}"
+        else:
+            raise
+        print(f"error: cannot use the database at {_safe_url(settings.database_url)}: {reason}",
+              file=sys.stderr)
+        return 2
+
+
+def _safe_url(url: str) -> str:
+    """A database URL fit to print: without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001  an unparsable URL is printed as the user wrote it
+        return url
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import functools
 import json
 import operator
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -25,9 +26,10 @@ _WHOLE = re.compile(r"^\s*\{\{(?P<expr>.*?)\}\}\s*$", re.S)
 class ExpressionError(ValueError):
     """A template failed; `param` is the dotted path of the parameter."""
 
-    def __init__(self, param: str, message: str):
-        self.param = param
-        super().__init__(f"parameter '{param}': {message}")
+    def __init__(self, param: str, message: str, node: str | None = None):
+        self.param, self.reason, self.node = param, message, node
+        where = f"node '{node}': " if node else ""
+        super().__init__(f"{where}parameter '{param}': {message}")
 
 
 class _Environment(ImmutableSandboxedEnvironment):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -15,8 +15,11 @@ from n8nclone.config import Settings, load_settings
 from n8nclone.services import Services, build_services
 from n8nclone.store.migrate import migrate
 from n8nclone.worker.runtime import WorkerRuntime
-from tests.utils.databases import (create_postgres_database, drop_postgres_database,
-                                   postgres_available)
+from tests.utils.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_available,
+)
 from tests.utils.http_server import ScriptedServer
 
 REDIS_URL = "redis://127.0.0.1:6379/9"

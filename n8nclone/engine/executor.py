@@ -28,8 +28,7 @@ from n8nclone.graph.progress import is_complete, next_steps
 from n8nclone.nodes.base import NodeContext, Routed
 from n8nclone.nodes.registry import NodeRegistry
 from n8nclone.store.clock import utcnow
-from n8nclone.store.runs import (LeasedRun, LeaseLost, RunStore, StepFinish, StepRecord,
-                                 StepStart)
+from n8nclone.store.runs import LeasedRun, LeaseLost, RunStore, StepFinish, StepRecord, StepStart
 
 log = logging.getLogger("n8nclone.engine")
 TOUCH_INTERVAL = 1.0  # seconds between refreshes of a running run's progress (step count)
@@ -261,7 +260,7 @@ class _RunDriver:
         try:
             return render_params(node_type.with_defaults(node.params), context)
         except ExpressionError as exc:
-            raise ExpressionError(exc.param, f"node '{key}': {exc}") from None
+            raise ExpressionError(exc.param, exc.reason, node=key) from None
 
     def _call_node(self, attempt: _Attempt, params: dict) -> tuple[Any, BaseException | None]:
         """Run the node's code; never raises (errors are data)."""

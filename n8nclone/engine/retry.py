@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from n8nclone.engine.errors import NonRetriableError, RetryAfterError
 from n8nclone.expressions import ExpressionError
@@ -46,7 +46,7 @@ class RetryPolicy:
             after = exc.retry_after
             if isinstance(after, datetime):
                 # a naive datetime is taken as UTC (RetryAfterError's contract)
-                at = after if after.tzinfo else after.replace(tzinfo=timezone.utc)
+                at = after if after.tzinfo else after.replace(tzinfo=UTC)
             else:
                 at = now + timedelta(seconds=float(after))
             return RetryDecision(True, max(at, now))

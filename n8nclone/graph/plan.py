@@ -6,8 +6,9 @@ Pure: no I/O. What the plan needs to know about node types comes in through
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import networkx as nx
 
@@ -62,7 +63,7 @@ class Plan:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Plan":
+    def from_dict(cls, data: dict) -> Plan:
         nodes = {n["key"]: PlanNode(n["key"], n["type"], n["params"], n.get("retries"))
                  for n in data["nodes"]}
         incoming = {k: tuple((s, p) for s, p in v) for k, v in data["incoming"].items()}

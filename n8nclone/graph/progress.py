@@ -10,8 +10,9 @@ inputs are done.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Protocol
+from typing import Protocol
 
 from n8nclone.graph.plan import Plan
 

@@ -12,7 +12,8 @@ class DataSet(NodeType):
     description = "Builds an object from fixed values and expressions."
     params = (
         Param("values", "json", default={}, required=True,
-              help='Object to output; values may be templates, e.g. {"email": "{{ trigger.body.email }}"}.'),
+              help="Object to output; values may be templates, "
+                   'e.g. {"email": "{{ trigger.body.email }}"}.'),
         Param("mode", "options", default="replace", options=("replace", "merge"),
               help="replace: output only these values; merge: add them to the input object."),
     )

@@ -18,7 +18,8 @@ class If(NodeType):
     type = "flow.if"
     label = "If"
     group = "flow"
-    description = "Sends its input on to port true or false. Nodes only reachable through the other port are skipped."
+    description = ("Sends its input on to port true or false. Nodes only reachable through "
+                   "the other port are skipped.")
     outputs = ("true", "false")
     params = (
         Param("condition", "string", required=True,

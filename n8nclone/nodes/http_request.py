@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -41,7 +41,7 @@ def parse_retry_after(value: str | None) -> float | datetime | None:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _body(response: httpx.Response):
@@ -104,7 +104,8 @@ class HttpRequest(NodeType):
         try:
             timeout = float(params["timeout"])
         except (TypeError, ValueError):
-            raise NonRetriableError(f"timeout must be a number, got {params['timeout']!r}") from None
+            raise NonRetriableError(
+                f"timeout must be a number, got {params['timeout']!r}") from None
         headers = {str(k): str(v) for k, v in (params["headers"] or {}).items()}
         kwargs: dict = {}
         body_type = params["body_type"]

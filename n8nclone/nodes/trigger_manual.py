@@ -9,7 +9,8 @@ class ManualTrigger(NodeType):
     label = "Manual trigger"
     group = "trigger"
     is_trigger = True
-    description = "Starts the workflow from the Run button, the CLI or the API. Outputs the run's input."
+    description = ("Starts the workflow from the Run button, the CLI or the API. "
+                   "Outputs the run's input.")
     params = (
         Param("sample_data", "json", help="Example input, used by the editor's Run button."),
     )

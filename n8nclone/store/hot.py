@@ -11,8 +11,9 @@ database goes through Core as usual.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence, Union
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -29,7 +30,7 @@ class SqliteHotConnection:
     dialect: Dialect
 
 
-HotConnection = Union[Connection, SqliteHotConnection]
+HotConnection = Connection | SqliteHotConnection
 
 
 class HotStatement:

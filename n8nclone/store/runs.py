@@ -6,9 +6,10 @@ step costs one short transaction (finish the last step, start the next).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
@@ -81,25 +82,27 @@ class _Checkpoint:
 
     # FOR UPDATE (PostgreSQL; SQLite's write lock does the same): nobody takes the lease or
     # cancels the run between this read and the writes of the same transaction.
-    run_status = HotStatement(select(RUN.c.status).where(
-        RUN.c.id == bindparam("b_run"), RUN.c.lease_owner == bindparam("b_owner"))
+    run_status = HotStatement(
+        select(RUN.c.status)
+        .where(RUN.c.id == bindparam("b_run"), RUN.c.lease_owner == bindparam("b_owner"))
         .with_for_update())
     touch_run = HotStatement(
         update(RUN).where(RUN.c.id == bindparam("b_run"))
         .values(updated_at=bindparam("now"),
                 step_count=select(func.count()).where(STEP.c.run_id == RUN.c.id)
                 .scalar_subquery()))
-    finish_step = HotStatement(update(STEP)
-                   .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"))
-                   .values(status=bindparam("status"), output=bindparam("output"),
-                           output_port=bindparam("output_port"), error=bindparam("error"),
-                           ended_at=bindparam("ended_at"),
-                           next_attempt_at=bindparam("next_attempt_at")))
-    retry_step = HotStatement(update(STEP)
-                  .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"))
-                  .values(status="running", attempts=bindparam("attempts"),
-                          input=bindparam("input"), error=None, started_at=bindparam("started_at"),
-                          ended_at=None, next_attempt_at=None))
+    finish_step = HotStatement(
+        update(STEP)
+        .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"))
+        .values(status=bindparam("status"), output=bindparam("output"),
+                output_port=bindparam("output_port"), error=bindparam("error"),
+                ended_at=bindparam("ended_at"), next_attempt_at=bindparam("next_attempt_at")))
+    retry_step = HotStatement(
+        update(STEP)
+        .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"))
+        .values(status="running", attempts=bindparam("attempts"), input=bindparam("input"),
+                error=None, started_at=bindparam("started_at"), ended_at=None,
+                next_attempt_at=None))
     add_step = HotStatement(insert(STEP), _STEP_INSERT_KEYS)
     add_attempt = HotStatement(insert(ATTEMPT), _ATTEMPT_INSERT_KEYS)
 

@@ -49,7 +49,8 @@ def run_uvicorn(host: str, port: int) -> None:
     from reflex_base.config import get_config
 
     uvicorn.run(
-        reflex_exec.get_app_instance_from_file(),  # "n8nclone.ui.app:app"; app() builds the ASGI app
+        # "n8nclone.ui.app:app"; calling app() builds the ASGI app
+        reflex_exec.get_app_instance_from_file(),
         factory=True,
         host=host,
         port=port,

@@ -30,7 +30,7 @@ class WorkerRuntime:
         self.sweeper = (Sweeper(services.runs, services.dispatcher, settings.sweep_interval,
                                 settings.sweep_grace) if sweep else None)
 
-    def start(self) -> "WorkerRuntime":
+    def start(self) -> WorkerRuntime:
         self.worker.start()
         self.lease_keeper.start()
         if self.sweeper:

@@ -29,7 +29,7 @@ class ApiServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
-    def start(self) -> "ApiServer":
+    def start(self) -> ApiServer:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:

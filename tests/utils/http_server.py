@@ -42,7 +42,9 @@ class ScriptedServer:
                     reply.stall.wait(60)
                 if reply.delay:
                     threading.Event().wait(reply.delay)
-                body = reply.body if isinstance(reply.body, (bytes, str)) else json.dumps(reply.body)
+                body = reply.body
+                if not isinstance(body, (bytes, str)):
+                    body = json.dumps(body)
                 data = body.encode() if isinstance(body, str) else body
                 self.send_response(reply.status)
                 headers = {"content-type": "application/json"} | reply.headers
@@ -59,7 +61,8 @@ class ScriptedServer:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)
 
     def _record_and_pick(self, method, full_path, path, headers, raw) -> Reply:
         with self._lock:
@@ -75,7 +78,7 @@ class ScriptedServer:
         with self._lock:
             self._replies[path] = deque(replies)
 
-    def start(self) -> "ScriptedServer":
+    def start(self) -> ScriptedServer:
         self._thread.start()
         return self
 
