@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from n8nclone.engine.errors import error_data
+from n8nclone.engine.errors import NonRetriableError, error_data
 from n8nclone.engine.jsonsafe import json_safe
 from n8nclone.engine.retry import RetryPolicy
 from n8nclone.engine.steps_view import StepsView
@@ -167,7 +167,7 @@ class _RunDriver:
                     skipped=skipped, touch=self._time_to_touch())
                 self.finished = []
                 if status != "running":
-                    self._drain_in_flight(record=True)
+                    self._drain_in_flight()
                     return _Outcome(status)
                 self._launch()
                 for attempt, exc in early:  # a template that failed: the step fails now
@@ -201,7 +201,7 @@ class _RunDriver:
                                self._live_inputs(key))
             try:
                 params = self._render(key, attempt)
-            except ExpressionError as exc:
+            except (ExpressionError, NonRetriableError) as exc:
                 params = None
                 early.append((attempt, exc))
             else:
@@ -234,13 +234,13 @@ class _RunDriver:
             output, exc = future.result()
             self._settle(attempt, output, exc)
 
-    def _drain_in_flight(self, record: bool) -> None:
-        """Wait for steps still running and keep their real results."""
+    def _drain_in_flight(self) -> None:
+        """Wait for steps still running and record their real results."""
         for future, attempt in list(self.in_flight.items()):
             output, exc = future.result()
             self._settle(attempt, output, exc)
         self.in_flight.clear()
-        if record and self.finished:
+        if self.finished:
             self.ex.store.checkpoint(self.run.id, self.owner, finished=self.finished)
             self.finished = []
 
@@ -249,6 +249,8 @@ class _RunDriver:
     def _render(self, key: str, attempt: _Attempt) -> dict[str, Any]:
         node = self.plan.nodes[key]
         node_type = self.ex.registry.get(node.type)
+        if node_type is None:  # saved while a plug-in was installed that is gone now
+            raise NonRetriableError(f"node '{key}': node type '{node.type}' is not installed")
         context = {
             "trigger": self.run.input,
             "steps": self.steps,

@@ -11,6 +11,7 @@ from itertools import pairwise
 import pytest
 
 from n8nclone.engine.executor import EngineConfig, Executor
+from n8nclone.nodes.registry import NodeRegistry
 from n8nclone.store.clock import utcnow
 from n8nclone.workflows import save_workflow
 from tests.conftest import wait_for_status
@@ -237,6 +238,24 @@ def test_an_expression_error_fails_the_step_at_once_naming_node_and_parameter(em
     assert "greet" in message and "values.hello" in message and "customer" in message
     assert run["error"]["node"] == "greet"
     assert "values.hello" in run["error"]["message"]
+
+
+def test_a_node_type_no_longer_installed_fails_its_step_with_a_clear_error(embedded):
+    # given a saved workflow whose data.set node type is then uninstalled (a removed plug-in)
+    workflow = _chain("gone-plugin", {"key": "shape", "type": "data.set",
+                                      "params": {"values": {"a": 1}}})
+    without_data_set = NodeRegistry()
+    without_data_set.register(embedded.registry.get("trigger.manual"))
+    embedded.executor.registry = without_data_set
+
+    # when a run reaches that node
+    _, run_id = save_and_start(embedded, workflow)
+
+    # expect the step to fail once, saying which type is missing, and the run to fail
+    assert wait_for_status(embedded, run_id) == "failed"
+    step = steps_by_key(embedded.run_queries.get_run(run_id))["shape"]
+    assert step["attempts"] == 1
+    assert "node type 'data.set' is not installed" in step["error"]["message"]
 
 
 # -- timeouts -----------------------------------------------------------------------------
