@@ -48,7 +48,8 @@ def build_services(settings: Settings | None = None) -> Services:
     executor = Executor(runs, registry, dispatcher, EngineConfig(
         owner=worker_owner_id(), lease_seconds=settings.lease_seconds,
         parallel_steps=settings.parallel_steps, default_retries=settings.default_retries,
-        backoff_base=settings.retry_backoff_base, backoff_cap=settings.retry_backoff_cap))
+        backoff_base=settings.retry_backoff_base, backoff_cap=settings.retry_backoff_cap,
+        serialize_engine_work=db.is_sqlite))
     return Services(settings=settings, db=db, runs=runs, run_queries=RunQueries(db),
                     workflows=WorkflowStore(db), registry=registry, broker=broker,
                     dispatcher=dispatcher, executor=executor)

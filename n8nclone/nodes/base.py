@@ -49,6 +49,9 @@ class NodeType:
     params: ClassVar[tuple[Param, ...]] = ()
     outputs: ClassVar[tuple[str, ...]] = ("main",)
     is_trigger: ClassVar[bool] = False
+    # True when `execute` waits on the outside world (network, disk). The engine then lets
+    # other runs' steps proceed meanwhile; pure computations keep the engine's turn.
+    waits_on_io: ClassVar[bool] = False
 
     def execute(self, ctx: NodeContext, params: dict[str, Any]) -> Any:
         raise NotImplementedError

@@ -58,6 +58,7 @@ class HttpRequest(NodeType):
     type = "http.request"
     label = "HTTP request"
     group = "http"
+    waits_on_io = True
     description = "Makes one HTTP call. Outputs status, headers and the parsed body."
     params = (
         Param("method", "options", default="GET", options=METHODS),
