@@ -16,6 +16,7 @@ from n8nclone.nodes.registry import NodeRegistry, default_registry
 from n8nclone.store.db import Database, get_database
 from n8nclone.store.run_queries import RunQueries
 from n8nclone.store.runs import RunStore
+from n8nclone.store.triggers import TriggerIndex
 from n8nclone.store.workflows import WorkflowStore
 from n8nclone.worker.broker import BrokerDispatcher, build_broker
 
@@ -31,6 +32,7 @@ class Services:
     broker: Broker
     dispatcher: BrokerDispatcher
     executor: Executor
+    triggers: TriggerIndex
 
 
 def worker_owner_id() -> str:
@@ -52,7 +54,7 @@ def build_services(settings: Settings | None = None) -> Services:
         serialize_engine_work=db.is_sqlite))
     return Services(settings=settings, db=db, runs=runs, run_queries=RunQueries(db),
                     workflows=WorkflowStore(db), registry=registry, broker=broker,
-                    dispatcher=dispatcher, executor=executor)
+                    dispatcher=dispatcher, executor=executor, triggers=TriggerIndex(db))
 
 
 _services: Services | None = None

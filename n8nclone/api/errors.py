@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from n8nclone.errors import UserInputError
 from n8nclone.graph.problems import WorkflowInvalid
 from n8nclone.store.run_queries import BadCursor
 from n8nclone.store.workflows import WorkflowNameTaken
@@ -41,6 +42,10 @@ def install_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(WorkflowNameTaken)
     async def _name_taken(_request: Request, exc: WorkflowNameTaken):
         return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @api.exception_handler(UserInputError)
+    async def _bad_input(_request: Request, exc: UserInputError):
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
 
     @api.exception_handler(BadCursor)
     async def _bad_cursor(_request: Request, exc: BadCursor):

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from n8nclone.api.deps import ServicesDep, not_found
 from n8nclone.engine.start import start_run
 from n8nclone.store.workflows import WorkflowRecord
-from n8nclone.workflows import problems_of, save_workflow
+from n8nclone.workflows import problems_of, save_workflow, set_workflow_active
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
 
@@ -84,6 +84,25 @@ async def delete_workflow(ref: str, services: ServicesDep) -> Response:
     current = await asyncio.to_thread(_get, services, ref)
     await asyncio.to_thread(services.workflows.delete, current.id, services.runs)
     return Response(status_code=204)
+
+
+@router.post("/{ref}/activate")
+async def activate_workflow(ref: str, services: ServicesDep) -> dict:
+    """Register the workflow's trigger (webhook, event, schedule) so it starts runs."""
+    return await _set_active(services, ref, True)
+
+
+@router.post("/{ref}/deactivate")
+async def deactivate_workflow(ref: str, services: ServicesDep) -> dict:
+    """Stop the workflow's trigger from starting runs (the manual Run still works)."""
+    return await _set_active(services, ref, False)
+
+
+async def _set_active(services, ref: str, active: bool) -> dict:
+    current = await asyncio.to_thread(_get, services, ref)
+    record = await asyncio.to_thread(set_workflow_active, services.workflows,
+                                     services.registry, current.id, active)
+    return workflow_public(record, with_spec=False)
 
 
 @router.post("/{ref}/runs", status_code=201)

@@ -42,6 +42,15 @@ class Dispatcher(Protocol):
     def send(self, run_id: str, delay: float = 0.0) -> None: ...
 
 
+class RunObserver(Protocol):
+    """Told what the engine committed (e.g. a webhook waiting for its answer). Called on the
+    engine's thread after the commit: keep it quick, and never raise."""
+
+    def step_succeeded(self, run_id: str, node_key: str, node_type: str, output: Any) -> None: ...
+
+    def run_released(self, run_id: str, status: str, output: Any) -> None: ...
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     owner: str
@@ -88,6 +97,7 @@ class Executor:
         self._held_lock = threading.Lock()
         self._engine_turn = (threading.Lock() if config.serialize_engine_work
                              else contextlib.nullcontext())
+        self.observers: list[RunObserver] = []
 
     # -- entry point -------------------------------------------------------------------
 
@@ -121,6 +131,8 @@ class Executor:
                 if outcome.wake_at is not None:
                     delay = (outcome.wake_at - utcnow()).total_seconds()
                     self.dispatcher.send(run_id, max(0.0, delay))
+                for observer in self.observers:
+                    observer.run_released(run_id, outcome.status, outcome.output)
                 return outcome.status
             run = self.store.acquire_lease(run_id, owner, ttl)  # asked for a new look
         return None
@@ -186,10 +198,11 @@ class _RunDriver:
                 if self._past_deadline():
                     return self._time_out()
                 starts, skipped, early = self._plan_next()
+                committed, self.finished = self.finished, []
                 status = self.ex.store.checkpoint(
-                    self.run.id, self.owner, finished=self.finished, started=starts,
+                    self.run.id, self.owner, finished=committed, started=starts,
                     skipped=skipped, touch=self._time_to_touch())
-                self.finished = []
+                self._tell_observers(committed)
                 if status != "running":
                     self._drain_in_flight()
                     return _Outcome(status)
@@ -375,6 +388,13 @@ class _RunDriver:
             if record.status == "failed" and self.failure is None:
                 self.failure = {"type": "StepFailed", "message": f"step '{key}' failed",
                                 "node": key}
+
+    def _tell_observers(self, committed: list[StepFinish]) -> None:
+        for observer in self.ex.observers:
+            for step in committed:
+                if step.status == "succeeded":
+                    observer.step_succeeded(self.run.id, step.key,
+                                            self.plan.nodes[step.key].type, step.output)
 
     def _time_to_touch(self) -> bool:
         """Refresh the run row's progress at most every TOUCH_INTERVAL seconds."""

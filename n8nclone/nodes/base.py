@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from n8nclone.nodes.schema import Param
+from n8nclone.triggers.registration import Registration
 
 GROUPS = ("trigger", "ai", "http", "flow", "data", "wait")
 
@@ -55,6 +56,12 @@ class NodeType:
 
     def execute(self, ctx: NodeContext, params: dict[str, Any]) -> Any:
         raise NotImplementedError
+
+    @classmethod
+    def registration(cls, params: dict[str, Any]) -> Registration | None:
+        """For trigger types: how an active workflow is found (webhook path, event name,
+        schedule). None: only started by hand (CLI, API, Run button)."""
+        return None
 
     @classmethod
     def param(cls, name: str) -> Param | None:

@@ -141,3 +141,22 @@ class Event(SQLModel, table=True):
     data: Any = Field(default=None, sa_column=_json())
     ts: datetime = Field(default_factory=utcnow)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class TriggerRegistration(SQLModel, table=True):
+    """How an active workflow is found by its trigger: a webhook path and method, an event
+    name, a schedule. Rewritten with every save and (de)activation of the workflow.
+
+    `exclusive_key` is unique: two active workflows cannot claim the same webhook."""
+
+    __tablename__ = "trigger_registration"
+    __table_args__ = (Index("ix_trigger_kind_key", "kind", "key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workflow_id: int = Field(foreign_key="workflow.id", index=True)
+    version_id: int = Field(foreign_key="workflow_version.id")
+    node_key: str
+    kind: str  # the trigger node's type, e.g. trigger.webhook
+    key: str  # what it is looked up by, e.g. "POST orders" or "order/*"
+    exclusive_key: Optional[str] = Field(default=None, unique=True)
+    config: dict = Field(sa_column=_json(False))  # the trigger node's params

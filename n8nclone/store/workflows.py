@@ -13,6 +13,8 @@ from n8nclone.store.clock import utcnow
 from n8nclone.store.db import Database
 from n8nclone.store.models import Workflow, WorkflowEdge, WorkflowNode, WorkflowVersion
 from n8nclone.store.runs import RunStore
+from n8nclone.store.triggers import TriggerTaken, replace_registrations
+from n8nclone.triggers.registration import Registration
 
 WF = Workflow.__table__
 VERSION = WorkflowVersion.__table__
@@ -41,20 +43,27 @@ class WorkflowStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def create(self, spec: dict, plan: dict) -> WorkflowRecord:
-        """Insert a workflow and its first version."""
+    def create(self, spec: dict, plan: dict,
+               registrations: list[Registration] = ()) -> WorkflowRecord:
+        """Insert a workflow and its first version (registering its trigger when active)."""
         now = utcnow()
         try:
             with self.db.write() as conn:
                 workflow_id = conn.execute(WF.insert().values(
                     name=spec["name"], active=spec.get("active", True), created_at=now,
                     updated_at=now)).inserted_primary_key[0]
-                self._add_version(conn, workflow_id, 1, spec, plan)
-        except IntegrityError:  # the unique name index decides, also between racing saves
-            raise WorkflowNameTaken(f"a workflow named {spec['name']!r} already exists") from None
+                version_id = self._add_version(conn, workflow_id, 1, spec, plan)
+                replace_registrations(conn, workflow_id, version_id,
+                                      list(registrations) if spec.get("active", True) else [])
+        except IntegrityError:  # unique indexes decide, also between racing saves
+            if self.find(spec["name"]) is not None:
+                raise WorkflowNameTaken(
+                    f"a workflow named {spec['name']!r} already exists") from None
+            raise TriggerTaken("another active workflow claimed the same trigger") from None
         return self.get(workflow_id)
 
-    def update(self, workflow_id: int, spec: dict, plan: dict) -> WorkflowRecord:
+    def update(self, workflow_id: int, spec: dict, plan: dict,
+               registrations: list[Registration] = ()) -> WorkflowRecord:
         """Save a new version of an existing workflow (versions are never changed)."""
         for attempt in range(3):
             try:
@@ -63,7 +72,10 @@ class WorkflowStore:
                         VERSION.c.workflow_id == workflow_id)).scalar() or 0
                     conn.execute(update(WF).where(WF.c.id == workflow_id).values(
                         name=spec["name"], active=spec.get("active", True), updated_at=utcnow()))
-                    self._add_version(conn, workflow_id, number + 1, spec, plan)
+                    version_id = self._add_version(conn, workflow_id, number + 1, spec, plan)
+                    replace_registrations(
+                        conn, workflow_id, version_id,
+                        list(registrations) if spec.get("active", True) else [])
                 return self.get(workflow_id)
             except IntegrityError:
                 other = self.find(spec["name"])
@@ -94,10 +106,16 @@ class WorkflowStore:
                      .values(current_version_id=version_id))
         return version_id
 
-    def set_active(self, workflow_id: int, active: bool) -> None:
+    def set_active(self, workflow_id: int, active: bool,
+                   registrations: list[Registration] = ()) -> None:
+        """(De)activate: an inactive workflow is found by no trigger but the manual one."""
         with self.db.write() as conn:
-            conn.execute(update(WF).where(WF.c.id == workflow_id)
-                         .values(active=active, updated_at=utcnow()))
+            version_id = conn.execute(update(WF).where(WF.c.id == workflow_id)
+                                      .values(active=active, updated_at=utcnow())
+                                      .returning(WF.c.current_version_id)).scalar()
+            if version_id is not None:
+                replace_registrations(conn, workflow_id, version_id,
+                                      list(registrations) if active else [])
 
     def _select(self):
         return (select(WF.c.id, WF.c.name, WF.c.active, VERSION.c.id, VERSION.c.number,
@@ -134,6 +152,7 @@ class WorkflowStore:
             if not conn.execute(select(WF.c.id).where(WF.c.id == workflow_id)).first():
                 return False
             runs.delete_runs_of_workflow(conn, workflow_id)
+            replace_registrations(conn, workflow_id, 0, [])
             version_ids = select(VERSION.c.id).where(VERSION.c.workflow_id == workflow_id)
             conn.execute(delete(NODE).where(NODE.c.version_id.in_(version_ids)))
             conn.execute(delete(EDGE).where(EDGE.c.version_id.in_(version_ids)))
