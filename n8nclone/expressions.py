@@ -133,3 +133,19 @@ def render_value(value: Any, context: Mapping[str, Any], path: str) -> Any:
 def render_params(params: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
     """Render every parameter of a node; raises ExpressionError naming the parameter."""
     return {name: render_value(value, context, name) for name, value in params.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_condition(source: str):
+    return _env.compile_expression(source, undefined_to_none=False)
+
+
+def evaluate(source: str, context: Mapping[str, Any]) -> Any:
+    """Evaluate a bare expression (no braces), such as an event filter's
+    `event.data.total > 100`. Raises ExpressionError."""
+    try:
+        return _native(_compile_condition(source.strip())(**context))
+    except TemplateError as exc:
+        raise ExpressionError("if", exc.message or type(exc).__name__) from None
+    except Exception as exc:  # noqa: BLE001  an expression may raise anything
+        raise ExpressionError("if", f"{type(exc).__name__}: {exc}") from None

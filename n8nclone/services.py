@@ -6,18 +6,20 @@ import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dramatiq import Broker
 
 from n8nclone.config import Settings, load_settings
 from n8nclone.engine.executor import EngineConfig, Executor
+from n8nclone.engine.run_waiters import RunWaiters
 from n8nclone.nodes.registry import NodeRegistry, default_registry
 from n8nclone.store.db import Database, get_database
 from n8nclone.store.run_queries import RunQueries
 from n8nclone.store.runs import RunStore
 from n8nclone.store.triggers import TriggerIndex
 from n8nclone.store.workflows import WorkflowStore
+from n8nclone.triggers.webhook_news import attach_run_observers
 from n8nclone.worker.broker import BrokerDispatcher, build_broker
 
 
@@ -33,6 +35,7 @@ class Services:
     dispatcher: BrokerDispatcher
     executor: Executor
     triggers: TriggerIndex
+    run_waiters: RunWaiters = field(default_factory=RunWaiters)  # webhooks awaiting runs
 
 
 def worker_owner_id() -> str:
@@ -52,9 +55,20 @@ def build_services(settings: Settings | None = None) -> Services:
         parallel_steps=settings.parallel_steps, default_retries=settings.default_retries,
         backoff_base=settings.retry_backoff_base, backoff_cap=settings.retry_backoff_cap,
         serialize_engine_work=db.is_sqlite))
-    return Services(settings=settings, db=db, runs=runs, run_queries=RunQueries(db),
-                    workflows=WorkflowStore(db), registry=registry, broker=broker,
-                    dispatcher=dispatcher, executor=executor, triggers=TriggerIndex(db))
+    services = Services(settings=settings, db=db, runs=runs, run_queries=RunQueries(db),
+                        workflows=WorkflowStore(db), registry=registry, broker=broker,
+                        dispatcher=dispatcher, executor=executor, triggers=TriggerIndex(db))
+    executor.event_sink = lambda events: _send_events(services, events)
+    attach_run_observers(services)
+    return services
+
+
+def _send_events(services: Services, events: list[dict]) -> list[str]:
+    """How `event.send` steps emit events: through the same ingestion as the event API."""
+    from n8nclone.triggers.events import EventIn, ingest_events
+
+    return ingest_events(services, [EventIn(name=e["name"], data=e.get("data"), id=e.get("id"))
+                                    for e in events])
 
 
 _services: Services | None = None

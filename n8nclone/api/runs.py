@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from n8nclone.api.deps import ServicesDep, not_found
+from n8nclone.engine.control import cancel_run
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -38,8 +39,8 @@ async def read_run(run_id: str, services: ServicesDep) -> dict:
 
 
 @router.post("/{run_id}/cancel")
-async def cancel_run(run_id: str, services: ServicesDep) -> dict:
-    status = await asyncio.to_thread(services.runs.cancel, run_id)
+async def cancel(run_id: str, services: ServicesDep) -> dict:
+    status = await asyncio.to_thread(cancel_run, services.runs, services.dispatcher, run_id)
     if status is None:
         raise not_found(f"run {run_id!r}")
     return {"id": run_id, "status": status}

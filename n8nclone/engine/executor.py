@@ -14,12 +14,13 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from n8nclone.engine.directives import SleepUntil, WaitForEvent
 from n8nclone.engine.errors import NonRetriableError, error_data
 from n8nclone.engine.jsonsafe import json_safe
 from n8nclone.engine.retry import RetryPolicy
@@ -30,10 +31,23 @@ from n8nclone.graph.progress import is_complete, next_steps
 from n8nclone.nodes.base import NodeContext, Routed
 from n8nclone.nodes.registry import NodeRegistry
 from n8nclone.store.clock import utcnow
-from n8nclone.store.runs import LeasedRun, LeaseLost, RunStore, StepFinish, StepRecord, StepStart
+from n8nclone.store.runs import (
+    TERMINAL_STATUSES,
+    LeasedRun,
+    LeaseLost,
+    RunStore,
+    StepFinish,
+    StepRecord,
+    StepStart,
+)
+from n8nclone.store.waits import WaitRow, WaitStore, wait_values
 
 log = logging.getLogger("n8nclone.engine")
 TOUCH_INTERVAL = 1.0  # seconds between refreshes of a running run's progress (step count)
+# Wakes closer than this get a delayed message; later ones are found by the sweep, so the
+# broker never holds days of delayed messages in a worker's memory.
+DELAYED_MESSAGE_HORIZON = timedelta(minutes=15)
+WAITING_STATUSES = ("retrying", "sleeping", "waiting")
 
 
 class Dispatcher(Protocol):
@@ -86,11 +100,14 @@ class _Attempt:
 
 class Executor:
     def __init__(self, store: RunStore, registry: NodeRegistry, dispatcher: Dispatcher,
-                 config: EngineConfig):
+                 config: EngineConfig, *, waits: WaitStore | None = None,
+                 event_sink: Callable[[list[dict]], list[str]] | None = None):
         self.store = store
         self.registry = registry
         self.dispatcher = dispatcher
         self.config = config
+        self.waits = waits or WaitStore(store.db)
+        self.event_sink = event_sink  # how event.send emits events (set by the services)
         self._plans: dict[int, Plan] = {}
         self._plans_lock = threading.Lock()
         self._held: set[str] = set()
@@ -125,12 +142,18 @@ class Executor:
             except LeaseLost:
                 log.warning("run %s: lease lost to another worker; stopping", run_id)
                 return None
+            send_delayed = (outcome.wake_at is not None
+                            and outcome.wake_at - utcnow() <= DELAYED_MESSAGE_HORIZON)
             if self.store.release(run_id, owner, status=outcome.status, wake_seq=run.wake_seq,
-                                  wake_at=outcome.wake_at, output=outcome.output,
-                                  error=outcome.error):
-                if outcome.wake_at is not None:
+                                  wake_at=outcome.wake_at, message_due=send_delayed,
+                                  output=outcome.output, error=outcome.error):
+                if send_delayed:
                     delay = (outcome.wake_at - utcnow()).total_seconds()
                     self.dispatcher.send(run_id, max(0.0, delay))
+                if outcome.status in TERMINAL_STATUSES and run.concurrency_key is not None:
+                    next_run = self.store.next_queued(run.concurrency_key)  # its slot is free
+                    if next_run is not None:
+                        self.dispatcher.send(next_run)
                 for observer in self.observers:
                     observer.run_released(run_id, outcome.status, outcome.output)
                 return outcome.status
@@ -176,6 +199,9 @@ class _RunDriver:
         self.owner = owner
         self.plan = executor.plan_for(run.version_id)
         self.records: dict[str, StepRecord] = executor.store.load_steps(run.id)
+        self.waits: dict[str, WaitRow] = (
+            executor.waits.of_run(run.id)
+            if any(r.status == "waiting" for r in self.records.values()) else {})
         self.outputs: dict[str, Any] = {}
         self.steps = StepsView(self.records, self.outputs,
                                lambda key: executor.store.load_output(run.id, key))
@@ -224,11 +250,12 @@ class _RunDriver:
         early: list[tuple[_Attempt, Exception]] = []
         if self.failure is not None:
             return starts, skipped, early
+        now = utcnow()
+        self._complete_due_waits(now)
         progress = next_steps(self.plan, self.records)
         for key in progress.skipped:
             self.records[key] = StepRecord("skipped")
             skipped.append((key, self.plan.nodes[key].type))
-        now = utcnow()
         due_retries = [k for k, r in self.records.items() if r.status == "retrying"
                        and (r.next_attempt_at is None or r.next_attempt_at <= now)]
         capacity = self.parallel - len(self.in_flight)
@@ -314,7 +341,7 @@ class _RunDriver:
         node_type = self.ex.registry.get(node.type)
         ctx = NodeContext(run_id=self.run.id, workflow_id=self.run.workflow_id,
                           node_key=attempt.key, attempt=attempt.number, trigger=self.run.input,
-                          inputs=attempt.inputs)
+                          inputs=attempt.inputs, send_events=self.ex.event_sink)
         try:
             return node_type().execute(ctx, params), None
         except Exception as exc:  # noqa: BLE001  any node error becomes step data
@@ -324,6 +351,9 @@ class _RunDriver:
         """Turn a node's result into the checkpoint to commit next."""
         key, now = attempt.key, utcnow()
         record = self.records[key]
+        if exc is None and isinstance(output, (SleepUntil, WaitForEvent)):
+            self._start_waiting(attempt, output, now)
+            return
         if exc is None:
             port = None
             if isinstance(output, Routed):
@@ -352,6 +382,60 @@ class _RunDriver:
                                         error=error, ended_at=now))
         if self.failure is None:
             self.failure = error | {"node": key}
+
+    # -- sleeping and waiting for events ------------------------------------------------
+
+    def _start_waiting(self, attempt: _Attempt, directive: SleepUntil | WaitForEvent,
+                       now: datetime) -> None:
+        """The node asked its step to wait: record it; the run is released when idle."""
+        record = self.records[attempt.key]
+        if isinstance(directive, SleepUntil):
+            record.status, record.next_attempt_at = "sleeping", directive.until
+            self.finished.append(StepFinish(attempt.key, attempt.number, "sleeping",
+                                            attempt.started_at, ended_at=now,
+                                            next_attempt_at=directive.until))
+            return
+        record.status, record.next_attempt_at = "waiting", directive.expires_at
+        wait = wait_values(run_id=self.run.id, node_key=attempt.key, kind="step",
+                           event=directive.event, match_field=directive.match_field,
+                           match_value=directive.match_value, condition=directive.condition,
+                           expires_at=directive.expires_at,
+                           fail_on_timeout=directive.fail_on_timeout)
+        self.finished.append(StepFinish(attempt.key, attempt.number, "waiting",
+                                        attempt.started_at, ended_at=now,
+                                        next_attempt_at=directive.expires_at, wait=wait))
+
+    def _complete_due_waits(self, now: datetime) -> None:
+        """Finish sleeps whose time came and waits whose event came (or timed out)."""
+        for key, record in self.records.items():
+            if record.status == "sleeping" and record.next_attempt_at <= now:
+                self._finish_waiting(key, {"slept_until": record.next_attempt_at.isoformat()})
+            elif record.status == "waiting":
+                wait = self.waits.get(key)
+                if wait is not None and wait.status == "matched":
+                    self._finish_waiting(key, self.ex.waits.event(wait.event_id))
+                elif record.next_attempt_at is not None and record.next_attempt_at <= now:
+                    if wait is not None:
+                        self.ex.waits.expire(wait.id)
+                    if wait is not None and wait.fail_on_timeout:
+                        error = {"type": "Timeout", "node": key,
+                                 "message": f"step '{key}': no matching event before "
+                                            f"{record.next_attempt_at.isoformat()}"}
+                        record.status = "failed"
+                        self.finished.append(StepFinish(key, record.attempts, "failed",
+                                                        record.started_at or now, error=error,
+                                                        ends_attempt=False))
+                        self.failure = self.failure or error
+                    else:
+                        self._finish_waiting(key, None)
+
+    def _finish_waiting(self, key: str, output: Any) -> None:
+        record = self.records[key]
+        record.status, record.port, record.next_attempt_at = "succeeded", None, None
+        self.outputs[key] = output
+        self.finished.append(StepFinish(key, record.attempts, "succeeded",
+                                        record.started_at or utcnow(), output=output,
+                                        ends_attempt=False))
 
     def _policy(self, key: str) -> RetryPolicy:
         node = self.plan.nodes[key]
@@ -415,7 +499,7 @@ class _RunDriver:
             self.finished.append(StepFinish(attempt.key, attempt.number, "cancelled",
                                             attempt.started_at, error=error))
         for key, record in self.records.items():
-            if record.status == "retrying":
+            if record.status in WAITING_STATUSES:
                 self.finished.append(StepFinish(key, record.attempts, "cancelled",
                                                 record.started_at or utcnow(), error=error,
                                                 ends_attempt=False))
@@ -431,9 +515,11 @@ class _RunDriver:
             last = next((k for k in reversed(self.plan.order)
                          if self.records[k].status == "succeeded"), None)
             return _Outcome("succeeded", output=self.steps.output(last) if last else None)
-        waits = [r.next_attempt_at for r in self.records.values()
-                 if r.status == "retrying" and r.next_attempt_at is not None]
-        if waits:
-            return _Outcome("retrying", wake_at=min(waits))
+        waiting = [r for r in self.records.values() if r.status in WAITING_STATUSES]
+        if waiting:
+            statuses = {r.status for r in waiting}
+            status = next(s for s in ("waiting", "sleeping", "retrying") if s in statuses)
+            times = [r.next_attempt_at for r in waiting if r.next_attempt_at is not None]
+            return _Outcome(status, wake_at=min(times) if times else None)
         return _Outcome("failed", error={"type": "Stuck",
                                          "message": "the run cannot make progress"})

@@ -105,7 +105,7 @@ def build_plan(spec: WorkflowSpec, catalog: Catalog) -> Plan:
                 for key in order}
     trigger = next(n.key for n in spec.nodes if catalog.get(n.type).is_trigger)
     nodes = {n.key: PlanNode(n.key, n.type, n.params, n.retries) for n in spec.nodes}
-    settings = spec.settings.model_dump(mode="json", exclude_none=True)
+    settings = spec.settings.model_dump(mode="json", exclude_none=True, by_alias=True)
     return Plan(order=order, nodes=nodes, incoming=incoming, trigger=trigger, settings=settings)
 
 

@@ -39,12 +39,24 @@ class ConcurrencySpec(_Strict):
     key: str | None = None
 
 
+class CancelOnSpec(_Strict):
+    """Cancel a run when this event arrives: `match` is a field of the event (e.g.
+    data.order_id) that must equal `value` (a template over the run's trigger) or, without
+    `value`, the same field of the trigger; `if` an extra condition over `event`."""
+
+    event: str = Field(min_length=1)
+    match: str | None = None
+    value: Any = None
+    if_: str | None = Field(default=None, alias="if")
+
+
 class SettingsSpec(_Strict):
     retries: int | None = Field(default=None, ge=0, le=50)
     timeout: str | float | None = None
     parallel: int | None = Field(default=None, ge=1, le=64)
     concurrency: ConcurrencySpec | None = None
     idempotency_key: str | None = None
+    cancel_on: list[CancelOnSpec] = Field(default_factory=list)
 
     @field_validator("timeout")
     @classmethod

@@ -71,6 +71,7 @@ class Run(SQLModel, table=True):
         Index("ix_run_workflow_started", "workflow_id", "started_at", "id"),
         Index("ix_run_status_started", "status", "started_at", "id"),
         Index("ix_run_status_wake", "status", "wake_at"),
+        Index("ix_run_concurrency", "concurrency_key", "status", "started_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True)
@@ -91,6 +92,9 @@ class Run(SQLModel, table=True):
     lease_expires_at: Optional[datetime] = None
     wake_seq: int = 0  # bumped by anyone who wants the run looked at again
     step_count: int = 0
+    idempotency_key: Optional[str] = Field(default=None, index=True)
+    concurrency_key: Optional[str] = None  # runs sharing it share the workflow's limit
+    concurrency_limit: Optional[int] = None
 
 
 class Step(SQLModel, table=True):
@@ -160,3 +164,66 @@ class TriggerRegistration(SQLModel, table=True):
     key: str  # what it is looked up by, e.g. "POST orders" or "order/*"
     exclusive_key: Optional[str] = Field(default=None, unique=True)
     config: dict = Field(sa_column=_json(False))  # the trigger node's params
+
+
+class Wait(SQLModel, table=True):
+    """A run waiting for an event: a `wait.event` step (kind "step") or a workflow's
+    cancel-on rule (kind "cancel"). Found by (event name, match key) when events arrive."""
+
+    __table_args__ = (
+        Index("ix_wait_event_match", "event_name", "status", "match_key"),
+        Index("ix_wait_run", "run_id", "node_key"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id")
+    node_key: Optional[str] = None  # the waiting step (kind "step")
+    kind: str = "step"
+    event_name: str
+    match_field: Optional[str] = None
+    match_key: Optional[str] = None  # f"{field}={json value}": looked up directly
+    condition: Optional[str] = None
+    expires_at: Optional[datetime] = None
+    fail_on_timeout: bool = False
+    status: str = "waiting"  # waiting, matched, dropped
+    event_id: Optional[str] = None  # the event that matched
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class EventKey(SQLModel, table=True):
+    """A key that may send events to `POST /e/<key>`. Only the key's sha256 is stored;
+    `hint` (its first characters) tells keys apart in listings."""
+
+    __tablename__ = "event_key"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    key_hash: str = Field(unique=True)  # sha256 hex of the key: looked up by it
+    hint: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# The event list pages by (received_at, id), newest first, with or without a name filter.
+Index("ix_event_received_id", Event.received_at, Event.id)
+
+
+
+class ScheduleTick(SQLModel, table=True):
+    """A tick of a scheduled workflow, claimed by the scheduler that fires it. Unique
+    (workflow_id, tick_at): however many schedulers race, one claims a tick and starts its
+    run. A claimed tick without a run (its scheduler died) is started again later."""
+
+    __tablename__ = "schedule_tick"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "tick_at"),
+        Index("ix_schedule_tick_unstarted", "run_id", "claimed_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workflow_id: int = Field(foreign_key="workflow.id", ondelete="CASCADE")
+    version_id: int  # the version registered when it fired (no key: versions go first)
+    tick_at: datetime  # the cron time it fired for
+    input: dict = Field(sa_column=_json(False))  # the run's trigger input
+    claimed_at: datetime = Field(default_factory=utcnow)
+    run_id: Optional[str] = None  # set once the run exists (no key: runs may be deleted)
+    error: Optional[str] = None  # why no run could be started (not tried again)

@@ -11,18 +11,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 
 from n8nclone.store.clock import new_id, utcnow
 from n8nclone.store.db import Database
 from n8nclone.store.hot import HotStatement
-from n8nclone.store.models import Run, Step, StepAttempt, WorkflowVersion
+from n8nclone.store.models import Run, Step, StepAttempt, Wait, WorkflowVersion
+from n8nclone.store.waits import WAIT_INSERT_KEYS
 
 RUN = Run.__table__
 STEP = Step.__table__
 ATTEMPT = StepAttempt.__table__
+WAIT = Wait.__table__
 
-ACTIVE_STATUSES = ("queued", "running", "retrying")
+ACTIVE_STATUSES = ("queued", "running", "retrying", "sleeping", "waiting")
+STARTED_STATUSES = ("running", "retrying", "sleeping", "waiting")  # hold a concurrency slot
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 
 
@@ -36,6 +40,7 @@ class LeasedRun:
     deadline_at: datetime | None
     wake_at: datetime | None
     wake_seq: int
+    concurrency_key: str | None = None
 
 
 @dataclass
@@ -69,6 +74,7 @@ class StepFinish:
     next_attempt_at: datetime | None = None
     ended_at: datetime = field(default_factory=utcnow)
     ends_attempt: bool = True  # False: the step was not executing (e.g. waiting to retry)
+    wait: dict | None = None  # a wait row to record with it (store.waits.wait_values)
 
 
 _STEP_INSERT_KEYS = ("run_id", "node_key", "node_type", "status", "attempts", "input",
@@ -105,6 +111,7 @@ class _Checkpoint:
                 next_attempt_at=None))
     add_step = HotStatement(insert(STEP), _STEP_INSERT_KEYS)
     add_attempt = HotStatement(insert(ATTEMPT), _ATTEMPT_INSERT_KEYS)
+    add_wait = HotStatement(insert(WAIT), WAIT_INSERT_KEYS)
 
 
 class LeaseLost(RuntimeError):
@@ -118,16 +125,31 @@ class RunStore:
     # -- creating and reading runs -------------------------------------------------
 
     def create_run(self, *, workflow_id: int, version_id: int, input: Any, trigger_type: str,
-                   timeout_seconds: float | None = None) -> str:
+                   timeout_seconds: float | None = None, idempotency_key: str | None = None,
+                   concurrency_key: str | None = None, concurrency_limit: int | None = None,
+                   cancel_waits: list[dict] = ()) -> tuple[str, bool]:
+        """Record a queued run. Returns (run id, created); with an idempotency key already
+        used in the last 24 h, the existing run's id and False."""
         now = utcnow()
         run_id = new_id()
         deadline = now + timedelta(seconds=timeout_seconds) if timeout_seconds else None
         with self.db.write() as conn:
+            if idempotency_key is not None:
+                existing = conn.execute(
+                    select(RUN.c.id).where(RUN.c.idempotency_key == idempotency_key,
+                                           RUN.c.started_at > now - IDEMPOTENCY_WINDOW)
+                    .order_by(RUN.c.started_at).limit(1)).scalar()
+                if existing:
+                    return existing, False
             conn.execute(insert(RUN).values(
                 id=run_id, workflow_id=workflow_id, version_id=version_id, status="queued",
                 trigger_type=trigger_type, input=input, started_at=now, updated_at=now,
-                deadline_at=deadline, enqueued_at=now, wake_seq=0, step_count=0))
-        return run_id
+                deadline_at=deadline, enqueued_at=now, wake_seq=0, step_count=0,
+                idempotency_key=idempotency_key, concurrency_key=concurrency_key,
+                concurrency_limit=concurrency_limit))
+            if cancel_waits:
+                conn.execute(insert(WAIT), [dict(w, run_id=run_id) for w in cancel_waits])
+        return run_id, True
 
     def load_plan_data(self, version_id: int) -> dict:
         with self.db.read() as conn:
@@ -146,6 +168,14 @@ class RunStore:
         `owner` is a token of this one attempt to work on the run (see Executor)."""
         now = utcnow()
         with self.db.write() as conn:
+            head = conn.execute(select(RUN.c.status, RUN.c.concurrency_key,
+                                       RUN.c.concurrency_limit, RUN.c.started_at)
+                                .where(RUN.c.id == run_id).with_for_update()).first()
+            if head is None:
+                return None
+            if head.status == "queued" and head.concurrency_key is not None \
+                    and not self._slot_free(conn, run_id, head):
+                return None  # stays queued; a finishing run of its key sends it again
             row = conn.execute(
                 update(RUN)
                 .where(RUN.c.id == run_id, RUN.c.status.in_(ACTIVE_STATUSES),
@@ -153,9 +183,39 @@ class RunStore:
                 .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=ttl),
                         status="running", updated_at=now)
                 .returning(RUN.c.id, RUN.c.workflow_id, RUN.c.version_id, RUN.c.status,
-                           RUN.c.input, RUN.c.deadline_at, RUN.c.wake_at, RUN.c.wake_seq)
+                           RUN.c.input, RUN.c.deadline_at, RUN.c.wake_at, RUN.c.wake_seq,
+                           RUN.c.concurrency_key)
             ).first()
         return LeasedRun(*row) if row else None
+
+    def _slot_free(self, conn, run_id: str, head) -> bool:
+        """May this queued run start under its concurrency limit? Only the oldest queued run
+        of a key may take a free slot, so runs start in the order they were triggered."""
+        if not self.db.is_sqlite:  # SQLite's write lock already serializes this check
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                         {"key": head.concurrency_key})
+        key = head.concurrency_key
+        busy = conn.execute(select(func.count()).where(
+            RUN.c.concurrency_key == key, RUN.c.status.in_(STARTED_STATUSES))).scalar()
+        if busy >= (head.concurrency_limit or 1):
+            return False
+        older = conn.execute(select(RUN.c.id).where(
+            RUN.c.concurrency_key == key, RUN.c.status == "queued", RUN.c.id != run_id,
+            or_(RUN.c.started_at < head.started_at,
+                and_(RUN.c.started_at == head.started_at, RUN.c.id < run_id))).limit(1)).first()
+        return older is None
+
+    def next_queued(self, concurrency_key: str) -> str | None:
+        """The oldest run waiting for a slot of `concurrency_key`."""
+        with self.db.read() as conn:
+            return conn.execute(select(RUN.c.id).where(
+                RUN.c.concurrency_key == concurrency_key, RUN.c.status == "queued")
+                .order_by(RUN.c.started_at, RUN.c.id).limit(1)).scalar()
+
+    def concurrency_key_of(self, run_id: str) -> str | None:
+        with self.db.read() as conn:
+            return conn.execute(select(RUN.c.concurrency_key)
+                                .where(RUN.c.id == run_id)).scalar()
 
     def renew_leases(self, owners: list[str], ttl: float) -> int:
         """Extend the leases held by `owners` (one statement for all of them)."""
@@ -168,17 +228,20 @@ class RunStore:
         return result.rowcount
 
     def release(self, run_id: str, owner: str, *, status: str, wake_seq: int,
-                wake_at: datetime | None = None, output: Any = None,
-                error: dict | None = None) -> bool:
+                wake_at: datetime | None = None, message_due: bool = False,
+                output: Any = None, error: dict | None = None) -> bool:
         """Give the run back with its new status. False when someone asked for another look
-        meanwhile (wake_seq moved): the caller should look again."""
+        meanwhile (wake_seq moved): the caller should look again.
+
+        `message_due`: the caller sends a delayed message for `wake_at`; otherwise the sweep
+        sends one once `wake_at` has come."""
         now = utcnow()
         values: dict[str, Any] = dict(status=status, lease_owner=None, lease_expires_at=None,
                                       wake_at=wake_at, updated_at=now)
         values["step_count"] = (select(func.count()).where(STEP.c.run_id == RUN.c.id)
                                 .scalar_subquery())
         if wake_at is not None:
-            values["enqueued_at"] = wake_at  # the delayed message the caller sends is due then
+            values["enqueued_at"] = wake_at if message_due else now
         if status in TERMINAL_STATUSES:
             values.update(output=output, error=error, ended_at=now)
         with self.db.write() as conn:
@@ -188,6 +251,10 @@ class RunStore:
                                   RUN.c.status.not_in(TERMINAL_STATUSES))
                 .values(**values))
             if result.rowcount:
+                if status in TERMINAL_STATUSES:  # a finished run waits for nothing
+                    conn.execute(update(WAIT).where(WAIT.c.run_id == run_id,
+                                                    WAIT.c.status == "waiting")
+                                 .values(status="dropped"))
                 return True
             # Cancelled meanwhile, or wake_seq moved: drop our lease either way.
             current = conn.execute(update(RUN).where(RUN.c.id == run_id,
@@ -233,17 +300,22 @@ class RunStore:
                 updated = _Checkpoint.finish_step.rowcount(conn, [
                     {"b_run": run_id, "b_key": f.key, "status": f.status,
                      "output": f.output, "output_port": f.port, "error": f.error,
-                     "ended_at": f.ended_at, "next_attempt_at": f.next_attempt_at}
+                     "ended_at": None if f.status in ("sleeping", "waiting") else f.ended_at,
+                     "next_attempt_at": f.next_attempt_at}
                     for f in finished])
                 if updated != len(finished):
                     raise RuntimeError(f"run {run_id}: a finished step has no checkpoint row")
                 attempts = [
                     {"run_id": run_id, "node_key": f.key, "number": f.attempt,
-                     "status": "succeeded" if f.status == "succeeded" else "failed",
+                     "status": "failed" if f.status in ("failed", "retrying", "cancelled")
+                     else "succeeded",
                      "error": f.error, "started_at": f.started_at, "ended_at": f.ended_at}
                     for f in finished if f.ends_attempt]
                 if attempts:
                     _Checkpoint.add_attempt.rowcount(conn, attempts)
+                waits = [f.wait for f in finished if f.wait]
+                if waits:
+                    _Checkpoint.add_wait.rowcount(conn, waits)
             if status != "running":
                 return status
             first_tries = [{"run_id": run_id, "node_key": s.key, "node_type": s.type,
@@ -272,6 +344,11 @@ class RunStore:
                          .values(status="cancelled", ended_at=now, updated_at=now,
                                  wake_at=None, wake_seq=RUN.c.wake_seq + 1,
                                  error={"type": "Cancelled", "message": "the run was cancelled"}))
+            conn.execute(update(WAIT).where(WAIT.c.run_id == run_id, WAIT.c.status == "waiting")
+                         .values(status="dropped"))
+            conn.execute(update(STEP).where(STEP.c.run_id == run_id,
+                                            STEP.c.status.in_(("sleeping", "waiting")))
+                         .values(status="cancelled", ended_at=now, next_attempt_at=None))
             conn.execute(update(STEP).where(STEP.c.run_id == run_id,
                                             STEP.c.status.in_(("retrying", "running")),
                                             STEP.c.run_id.in_(select(RUN.c.id).where(
@@ -287,10 +364,14 @@ class RunStore:
         no_live_lease = or_(RUN.c.lease_owner.is_(None), RUN.c.lease_expires_at < now)
         not_sent_lately = or_(RUN.c.enqueued_at.is_(None),
                               RUN.c.enqueued_at < now - timedelta(seconds=grace))
+        due = or_(
+            and_(not_sent_lately, or_(RUN.c.wake_at.is_(None), RUN.c.wake_at <= now)),
+            # a wake too far off for a delayed message: nothing was sent for it yet
+            and_(RUN.c.wake_at <= now, RUN.c.enqueued_at < RUN.c.wake_at),
+            RUN.c.deadline_at <= now)
         with self.db.read() as conn:
             rows = conn.execute(
-                select(RUN.c.id).where(RUN.c.status.in_(ACTIVE_STATUSES), no_live_lease,
-                                       or_(not_sent_lately, RUN.c.deadline_at <= now))
+                select(RUN.c.id).where(RUN.c.status.in_(ACTIVE_STATUSES), no_live_lease, due)
                 .order_by(RUN.c.started_at).limit(limit)).all()
         return [r[0] for r in rows]
 
