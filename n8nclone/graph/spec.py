@@ -56,7 +56,7 @@ class SettingsSpec(_Strict):
     parallel: int | None = Field(default=None, ge=1, le=64)
     concurrency: ConcurrencySpec | None = None
     idempotency_key: str | None = None
-    cancel_on: list[CancelOnSpec] = Field(default_factory=list)
+    cancel_on: list[CancelOnSpec] | None = None
 
     @field_validator("timeout")
     @classmethod
