@@ -396,8 +396,8 @@ def test_a_run_taken_over_after_its_worker_died_reuses_finished_checkpoints(embe
     record = save_workflow(embedded.workflows, embedded.registry, _chain(
         "recover", http_node("first", http_server.url + "/first"),
         http_node("second", http_server.url + "/second")))
-    run_id = embedded.runs.create_run(workflow_id=record.id, version_id=record.version_id,
-                                      input=None, trigger_type="manual")
+    run_id, _ = embedded.runs.create_run(workflow_id=record.id, version_id=record.version_id,
+                                         input=None, trigger_type="manual")
     doomed = Executor(embedded.runs, embedded.registry, _NoDispatch(),
                       EngineConfig(owner="doomed-worker", lease_seconds=30))
     outcome: list = []

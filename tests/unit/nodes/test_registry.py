@@ -44,7 +44,7 @@ def test_all_lists_types_grouped_in_palette_order():
     # expect the trigger group first, then the rest in GROUPS order, names sorted within
     keys = [(GROUPS.index(t.group), t.type) for t in types]
     assert keys == sorted(keys)
-    assert types[0].type == "trigger.manual"
+    assert types[0].group == "trigger"
     assert BUILT_INS <= {t.type for t in types}
 
 
