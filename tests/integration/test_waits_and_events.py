@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from n8nclone.engine.start import start_run
 from n8nclone.triggers.events import EventIn, ingest_events
 from n8nclone.workflows import save_workflow, set_workflow_active
 from tests.conftest import wait_for_status
@@ -223,8 +224,6 @@ def test_a_concurrency_key_runs_one_run_per_user_at_a_time_in_order(embedded, ht
     workflow = _line("per-user", http_node("call", http_server.url + "/slow"),
                      concurrency={"limit": 1, "key": "{{ trigger.user }}"})
     record = save_workflow(embedded.workflows, embedded.registry, workflow)
-    from n8nclone.engine.start import start_run
-
     def start(user: str) -> str:
         return start_run(embedded.runs, embedded.dispatcher, workflow_id=record.id,
                          version_id=record.version_id, plan_settings=record.plan["settings"],
@@ -254,8 +253,6 @@ def test_an_idempotency_key_returns_the_existing_run(embedded):
     workflow = _line("idem", {"key": "note", "type": "data.set", "params": {"values": {"a": 1}}},
                      idempotency_key="{{ trigger.order }}")
     record, first = save_and_start(embedded, workflow, {"order": 1})
-    from n8nclone.engine.start import start_run
-
     def start(order: int) -> str:
         return start_run(embedded.runs, embedded.dispatcher, workflow_id=record.id,
                          version_id=record.version_id, plan_settings=record.plan["settings"],
@@ -273,8 +270,6 @@ def test_cancel_on_cancels_a_waiting_run_of_the_same_order(embedded):
                      cancel_on=[{"event": "order/cancelled", "match": "data.order",
                                  "value": "{{ trigger.order }}"}])
     record, five = save_and_start(embedded, workflow, {"order": 5})
-    from n8nclone.engine.start import start_run
-
     six = start_run(embedded.runs, embedded.dispatcher, workflow_id=record.id,
                     version_id=record.version_id, plan_settings=record.plan["settings"],
                     input={"order": 6})
