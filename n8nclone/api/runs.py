@@ -12,7 +12,8 @@ from n8nclone.engine.control import cancel_run
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
-RunStatus = Literal["queued", "running", "retrying", "succeeded", "failed", "cancelled"]
+RunStatus = Literal["queued", "running", "retrying", "sleeping", "waiting", "succeeded", "failed",
+                    "cancelled"]
 
 
 @router.get("")
