@@ -30,8 +30,11 @@ class Settings:
     default_retries: int = 3
     retry_backoff_base: float = 1.0
     retry_backoff_cap: float = 300.0
+    scheduler_interval: float = 1.0
     port: int = 3000
     log_level: str = "INFO"
+    webhook_wait_seconds: float = 30.0
+    webhook_max_body: int = 1024 * 1024
     extra: dict = field(default_factory=dict)
 
     @property
@@ -84,6 +87,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_retries=_number(env, "N8NCLONE_DEFAULT_RETRIES", 3, int, 0),
         retry_backoff_base=_number(env, "N8NCLONE_RETRY_BACKOFF_BASE", 1.0, float, 0),
         retry_backoff_cap=_number(env, "N8NCLONE_RETRY_BACKOFF_CAP", 300.0, float, 0),
+        scheduler_interval=_number(env, "N8NCLONE_SCHEDULER_INTERVAL", 1.0, float, 0.05),
         port=_number(env, "N8NCLONE_PORT", 3000, int, 1, 65535),
         log_level=(env.get("N8NCLONE_LOG_LEVEL") or "INFO").upper(),
+        webhook_wait_seconds=_number(env, "N8NCLONE_WEBHOOK_WAIT_SECONDS", 30.0, float, 0),
+        webhook_max_body=_number(env, "N8NCLONE_WEBHOOK_MAX_BODY", 1024 * 1024, int, 0),
     )

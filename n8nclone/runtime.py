@@ -3,7 +3,8 @@
 Embedded default (no REDIS_URL): the in-process broker's worker threads, the
 lease keeper and the sweep all run here. With REDIS_URL, runs execute in
 `n8nclone worker` processes; `up` only enqueues (and runs the sweep, so a
-lost message is found even when no worker has started yet).
+lost message is found even when no worker has started yet). Either way `up` runs
+the scheduler (more schedulers, `n8nclone scheduler`, may run beside it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 
 from n8nclone.engine.background import Sweeper
 from n8nclone.services import get_services
+from n8nclone.triggers.schedules import build_scheduler
 from n8nclone.worker.runtime import WorkerRuntime
 
 log = logging.getLogger("n8nclone")
@@ -32,9 +34,12 @@ async def background_services():
     else:
         sweeper = None
         runtime = WorkerRuntime(services).start()
+    scheduler = build_scheduler(services)
+    scheduler.start()
     try:
         yield
     finally:
+        scheduler.stop()
         if runtime:
             await asyncio.to_thread(runtime.stop)
         if sweeper:
