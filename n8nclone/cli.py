@@ -1,4 +1,5 @@
-"""The `n8nclone` command: up, worker, migrate, workflow import|export|list, run, cancel."""
+"""The `n8nclone` command: up, worker, migrate, workflow import|export|list, run, cancel,
+event-key create|list|delete, send-event."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from n8nclone.config import ConfigError, Settings, load_settings
 from n8nclone.errors import UserInputError
 
 TERMINAL = ("succeeded", "failed", "cancelled")
+# No worker needs to hold the run any more: finished, or waiting for time or an event.
+PARKED = (*TERMINAL, "retrying", "sleeping", "waiting")
 
 
 class CliError(Exception):
@@ -69,6 +72,24 @@ def cmd_worker(args, settings: Settings) -> int:
     print(f"worker ready ({runtime.worker.worker_threads} threads)", flush=True)
     stop.wait()
     runtime.stop()
+    return 0
+
+
+def cmd_scheduler(args, settings: Settings) -> int:
+    from n8nclone.triggers.schedules import build_scheduler
+
+    _setup_logging(settings)
+    # Without REDIS_URL nobody could receive a message from this process: the runs it
+    # starts wait queued in the database until the sweep of `n8nclone up` takes them.
+    scheduler = build_scheduler(_services(settings), dispatch=settings.uses_redis)
+    scheduler.start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"scheduler ready (checks every {settings.scheduler_interval:g} s)", flush=True)
+    stop.wait()
+    scheduler.stop()
+    scheduler.join(timeout=10)
     return 0
 
 
@@ -165,14 +186,114 @@ def cmd_run(args, settings: Settings) -> int:
 
 
 def cmd_cancel(args, settings: Settings) -> int:
-    status = _services(settings).runs.cancel(args.run_id)
+    from n8nclone.engine.control import cancel_run
+
+    services = _services(settings)
+    status = cancel_run(services.runs, services.dispatcher, args.run_id)
     if status is None:
         raise CliError(f"no run with id {args.run_id!r}")
     print(f"run {args.run_id} {status}")
     return 0
 
 
+def _database(settings: Settings):
+    """The database alone (no broker or engine), migrated on the embedded default."""
+    from n8nclone.store.db import get_database
+    from n8nclone.store.migrate import migrate as apply_migrations
+
+    if settings.is_sqlite:
+        apply_migrations(settings.database_url)
+    return get_database(settings.database_url)
+
+
+def cmd_event_key_create(args, settings: Settings) -> int:
+    from n8nclone.store.event_keys import EventKeyStore
+
+    record, key = EventKeyStore(_database(settings)).create(args.name)
+    # The key alone on stdout (KEY=$(n8nclone event-key create)); it is never shown again.
+    print(f"event key '{record.name}' created; it is shown only this once, store it now. "
+          "Send events to POST /e/<key>.", file=sys.stderr)
+    print(key)
+    return 0
+
+
+def cmd_event_key_list(args, settings: Settings) -> int:
+    from n8nclone.store.event_keys import EventKeyStore
+
+    records = EventKeyStore(_database(settings)).list()
+    if not records:
+        print("no event keys yet: `n8nclone event-key create` makes one")
+        return 0
+    rows = [(r.name, r.masked_hint, r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"))
+            for r in records]
+    print(_table(("name", "key", "created"), rows))
+    return 0
+
+
+def cmd_event_key_delete(args, settings: Settings) -> int:
+    from n8nclone.store.event_keys import EventKeyStore
+
+    if not EventKeyStore(_database(settings)).delete(args.name):
+        raise CliError(f"no event key named {args.name!r}")
+    print(f"event key '{args.name}' deleted; senders using it now get 401")
+    return 0
+
+
+def cmd_send_event(args, settings: Settings) -> int:
+    from n8nclone.store.clock import utcnow
+    from n8nclone.triggers.events import EventIn, ingest_events
+    from n8nclone.worker.runtime import WorkerRuntime
+
+    if not args.name.strip() or len(args.name) > 200:
+        raise CliError("the event name must be 1 to 200 characters")
+    data: Any = {}
+    if args.data is not None:
+        try:
+            data = json.loads(args.data)
+        except json.JSONDecodeError as exc:
+            raise CliError(f"--data is not valid JSON: {exc.msg}") from None
+    services = _services(settings)
+    runtime = None
+    if not settings.uses_redis:
+        # Embedded default: this command executes the runs its event starts or resumes.
+        runtime = WorkerRuntime(services, sweep=False).start()
+    try:
+        since = utcnow()
+        ids = ingest_events(services, [EventIn(name=args.name, data=data, id=args.id or None)])
+        if runtime is not None:
+            _execute_event_runs(services, ids, [args.id] if args.id else ids, since,
+                                args.timeout)
+    finally:
+        if runtime is not None:
+            runtime.stop()
+    for event_id in ids:
+        print(event_id)
+    return 0
+
+
 # -- helpers --------------------------------------------------------------------------
+
+
+def _execute_event_runs(services, event_ids: list[str], references: list[str], since,
+                        timeout: float) -> None:
+    """Wait until every run the events started or resumed has been worked on and is parked
+    (finished, or waiting for time or an event); past `timeout`, leave them to `up`."""
+    from n8nclone.store.event_queries import EventQueries
+
+    queries = EventQueries(services.db)
+    pending = queries.runs_to_execute(event_ids, references, since)
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while pending:
+        progress = {run_id: queries.run_progress(run_id) for run_id in pending}
+        pending = [run_id for run_id, p in progress.items()
+                   if p is not None and (p[0] not in PARKED or p[1] < since)]
+        if pending and time.monotonic() > deadline:
+            print(f"note: {len(pending)} run(s) still queued or running after {timeout:g} s; "
+                  "a running `n8nclone up` takes them over", file=sys.stderr)
+            return
+        time.sleep(delay)
+        delay = min(0.25, delay * 1.5)
 
 
 def _wait_for(services, run_id: str, statuses: Sequence[str], timeout: float | None) -> str:
@@ -225,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--threads", type=int, help="worker threads (default 8)")
     worker.set_defaults(func=cmd_worker)
 
+    sub.add_parser("scheduler", help="start scheduled workflows' runs (also runs inside `up`)"
+                   ).set_defaults(func=cmd_scheduler)
+
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 
     workflow = sub.add_parser("workflow", help="import, export or list workflows")
@@ -249,6 +373,25 @@ def build_parser() -> argparse.ArgumentParser:
     cancel = sub.add_parser("cancel", help="cancel a run")
     cancel.add_argument("run_id")
     cancel.set_defaults(func=cmd_cancel)
+    event_key = sub.add_parser("event-key", help="create, list or delete event keys")
+    ksub = event_key.add_subparsers(dest="event_key_command", required=True, metavar="ACTION")
+    kcreate = ksub.add_parser("create", help="create a key for POST /e/<key> (printed once)")
+    kcreate.add_argument("--name", help="a name to tell keys apart (default: generated)")
+    kcreate.set_defaults(func=cmd_event_key_create)
+    ksub.add_parser("list", help="list event keys (masked)").set_defaults(
+        func=cmd_event_key_list)
+    kdelete = ksub.add_parser("delete", help="revoke an event key")
+    kdelete.add_argument("name")
+    kdelete.set_defaults(func=cmd_event_key_delete)
+
+    send = sub.add_parser("send-event", help="send an event (starts and resumes runs)")
+    send.add_argument("name", help="the event name, e.g. order/created")
+    send.add_argument("--data", help="the event data, as JSON (default {})")
+    send.add_argument("--id", help="an id for idempotency: a repeat within 24 h is ignored")
+    send.add_argument("--timeout", type=float, default=60,
+                      help="embedded default: how long to execute the runs it starts "
+                           "(default 60 s)")
+    send.set_defaults(func=cmd_send_event)
     return parser
 
 

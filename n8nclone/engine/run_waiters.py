@@ -36,12 +36,16 @@ class RunNews:
 
 
 @dataclass(eq=False)
-class _Watch:
+class RunWatch:
+    """One waiter's interest in one run; `future` gets the first news that answers it."""
+
+    run_id: str
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future
     step_type: str | None
 
     def resolve(self, news: RunNews) -> None:
+        """Set the future (once) on its loop; safe from any thread."""
         try:
             self.loop.call_soon_threadsafe(_set_once, self.future, news)
         except RuntimeError:  # the loop has closed: nobody is waiting any more
@@ -58,26 +62,35 @@ class RunWaiters:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._watches: dict[str, list[_Watch]] = {}
+        self._watches: dict[str, list[RunWatch]] = {}
+
+    def add(self, run_id: str, loop: asyncio.AbstractEventLoop, *,
+            step_type: str | None = None) -> RunWatch:
+        """Watch `run_id` for its end or (when `step_type` is given) the success of a step
+        of that node type; the watch's future is awaited on `loop`. Any thread may call it,
+        e.g. the one that starts the run, before the run can finish. Pair with `remove`."""
+        watch = RunWatch(run_id, loop, loop.create_future(), step_type)
+        with self._lock:
+            self._watches.setdefault(run_id, []).append(watch)
+        return watch
+
+    def remove(self, watch: RunWatch) -> None:
+        """Stop watching (whether or not news came)."""
+        with self._lock:
+            watches = self._watches.get(watch.run_id, [])
+            if watch in watches:
+                watches.remove(watch)
+            if not watches:
+                self._watches.pop(watch.run_id, None)
 
     @contextlib.contextmanager
     def watch(self, run_id: str, *, step_type: str | None = None) -> Iterator[asyncio.Future]:
-        """A future resolved with the first `RunNews` of the run: its end, or (when
-        `step_type` is given) the success of a step of that node type. Call it on the event
-        loop that awaits the future."""
-        watch = _Watch(asyncio.get_running_loop(), asyncio.get_running_loop().create_future(),
-                       step_type)
-        with self._lock:
-            self._watches.setdefault(run_id, []).append(watch)
+        """`add` and `remove` around a block, on the running event loop."""
+        watch = self.add(run_id, asyncio.get_running_loop(), step_type=step_type)
         try:
             yield watch.future
         finally:
-            with self._lock:
-                watches = self._watches.get(run_id, [])
-                if watch in watches:
-                    watches.remove(watch)
-                if not watches:
-                    self._watches.pop(run_id, None)
+            self.remove(watch)
 
     def watching(self) -> int:
         """How many runs are watched now."""

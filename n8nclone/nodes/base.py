@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -30,6 +31,8 @@ class NodeContext:
     attempt: int
     trigger: Any
     inputs: dict[str, Any] = field(default_factory=dict)  # live predecessor key -> output
+    # Emits events ([{"name", "data", "id"?}] -> their ids); None where events are not wired.
+    send_events: Callable[[list[dict]], list[str]] | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("n8nclone.node"))
 
     @property

@@ -37,10 +37,25 @@ class NodeRegistry:
 @functools.lru_cache(maxsize=1)
 def default_registry() -> NodeRegistry:
     """The built-in node types plus installed plug-ins."""
-    from n8nclone.nodes import data_set, flow_if, flow_merge, http_request, trigger_manual
+    from n8nclone.nodes import (
+        data_set,
+        event_send,
+        flow_if,
+        flow_merge,
+        http_request,
+        trigger_event,
+        trigger_manual,
+        trigger_schedule,
+        trigger_webhook,
+        wait_event,
+        wait_sleep,
+        webhook_respond,
+    )
 
     registry = NodeRegistry()
-    for module in (trigger_manual, data_set, flow_if, flow_merge, http_request):
+    for module in (trigger_manual, trigger_schedule, data_set, flow_if, flow_merge,
+                   http_request, trigger_webhook, webhook_respond, trigger_event, wait_sleep,
+                   wait_event, event_send):
         registry.register(module.NODE_TYPE)
     for entry in entry_points(group="n8nclone.nodes"):
         registry.register(entry.load())

@@ -227,3 +227,5 @@ class ScheduleTick(SQLModel, table=True):
     claimed_at: datetime = Field(default_factory=utcnow)
     run_id: Optional[str] = None  # set once the run exists (no key: runs may be deleted)
     error: Optional[str] = None  # why no run could be started (not tried again)
+# An event's page lists the runs it resumed or cancelled: the waits it matched.
+Index("ix_wait_event_id", Wait.event_id)
