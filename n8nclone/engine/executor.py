@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from n8nclone.engine.directives import SleepUntil, WaitForEvent
 from n8nclone.engine.errors import NonRetriableError, error_data
+from n8nclone.engine.fair_lock import FairLock
 from n8nclone.engine.jsonsafe import json_safe
 from n8nclone.engine.retry import RetryPolicy
 from n8nclone.engine.steps_view import StepsView
@@ -112,7 +113,7 @@ class Executor:
         self._plans_lock = threading.Lock()
         self._held: set[str] = set()
         self._held_lock = threading.Lock()
-        self._engine_turn = (threading.Lock() if config.serialize_engine_work
+        self._engine_turn = (FairLock() if config.serialize_engine_work
                              else contextlib.nullcontext())
         self.observers: list[RunObserver] = []
 

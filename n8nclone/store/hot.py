@@ -38,6 +38,7 @@ class HotStatement:
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._sqlite: tuple[str, list[tuple[str, Any, Any]]] | None = None
+        self._row_processors: list | None = None
 
     def _prepare_sqlite(self, dialect: Dialect) -> tuple[str, list[tuple[str, Any, Any]]]:
         if self._sqlite is None:
@@ -65,6 +66,21 @@ class HotStatement:
         if many:
             return conn.raw.executemany(sql, rows).rowcount
         return conn.raw.execute(sql, rows[0]).rowcount
+
+    def first(self, conn: HotConnection, params: Params) -> tuple | None:
+        """Run once; the first row returned (values converted as Core converts them)."""
+        if isinstance(conn, Connection):
+            row = conn.execute(self.statement, params).first()
+            return tuple(row) if row is not None else None
+        sql, binding = self._prepare_sqlite(conn.dialect)
+        row = conn.raw.execute(sql, self._rows(binding, [params])[0]).fetchone()
+        if row is None:
+            return None
+        if self._row_processors is None:
+            self._row_processors = [column.type._cached_result_processor(conn.dialect, None)
+                                    for column in self.statement.exported_columns]
+        return tuple(process(value) if process else value
+                     for process, value in zip(self._row_processors, row, strict=True))
 
     def scalar(self, conn: HotConnection, params: Params) -> Any:
         """Run once; the first column of the first row returned (None when none)."""

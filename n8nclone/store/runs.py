@@ -114,6 +114,74 @@ class _Checkpoint:
     add_wait = HotStatement(insert(WAIT), WAIT_INSERT_KEYS)
 
 
+def _one_of(column, values):
+    """`column IN values` with plain binds: HotStatements cannot expand IN lists."""
+    return or_(*(column == value for value in values))
+
+
+def _none_of(column, values):
+    return and_(*(column != value for value in values))
+
+
+_RUN_INSERT_KEYS = ("id", "workflow_id", "version_id", "status", "trigger_type", "input",
+                    "started_at", "updated_at", "deadline_at", "enqueued_at", "wake_seq",
+                    "step_count", "idempotency_key", "concurrency_key", "concurrency_limit")
+_STEP_COUNT = select(func.count()).where(STEP.c.run_id == RUN.c.id).scalar_subquery()
+_HELD_BY_US = (RUN.c.id == bindparam("b_run"), RUN.c.lease_owner == bindparam("b_owner"),
+               RUN.c.wake_seq == bindparam("b_seq"), _none_of(RUN.c.status, TERMINAL_STATUSES))
+
+
+class _Lifecycle:
+    """Statements of a run's life outside its steps: create, lease, release (store/hot.py)."""
+
+    find_idempotent = HotStatement(
+        select(RUN.c.id).where(RUN.c.idempotency_key == bindparam("b_key"),
+                               RUN.c.started_at > bindparam("b_since"))
+        .order_by(RUN.c.started_at).limit(1))
+    add_run = HotStatement(insert(RUN), _RUN_INSERT_KEYS)
+    run_head = HotStatement(
+        select(RUN.c.status, RUN.c.concurrency_key, RUN.c.concurrency_limit, RUN.c.started_at)
+        .where(RUN.c.id == bindparam("b_run")).with_for_update())
+    take_lease = HotStatement(
+        update(RUN)
+        .where(RUN.c.id == bindparam("b_run"), _one_of(RUN.c.status, ACTIVE_STATUSES),
+               or_(RUN.c.lease_owner.is_(None), RUN.c.lease_expires_at < bindparam("b_now")))
+        .values(lease_owner=bindparam("owner"), lease_expires_at=bindparam("until"),
+                status="running", updated_at=bindparam("b_now"))
+        .returning(RUN.c.id, RUN.c.workflow_id, RUN.c.version_id, RUN.c.status, RUN.c.input,
+                   RUN.c.deadline_at, RUN.c.wake_at, RUN.c.wake_seq, RUN.c.concurrency_key))
+    slots_taken = HotStatement(
+        select(func.count()).where(RUN.c.concurrency_key == bindparam("b_key"),
+                                   _one_of(RUN.c.status, STARTED_STATUSES)))
+    older_queued = HotStatement(
+        select(RUN.c.id).where(
+            RUN.c.concurrency_key == bindparam("b_key"), RUN.c.status == "queued",
+            RUN.c.id != bindparam("b_run"),
+            or_(RUN.c.started_at < bindparam("b_started"),
+                and_(RUN.c.started_at == bindparam("b_started"),
+                     RUN.c.id < bindparam("b_run")))).limit(1))
+    finish_run = HotStatement(
+        update(RUN).where(*_HELD_BY_US)
+        .values(status=bindparam("status"), lease_owner=None, lease_expires_at=None,
+                wake_at=None, updated_at=bindparam("updated_at"),
+                ended_at=bindparam("ended_at"), output=bindparam("output"),
+                error=bindparam("error"), step_count=_STEP_COUNT))
+    park_run = HotStatement(
+        update(RUN).where(*_HELD_BY_US)
+        .values(status=bindparam("status"), lease_owner=None, lease_expires_at=None,
+                wake_at=bindparam("wake_at"), updated_at=bindparam("updated_at"),
+                enqueued_at=func.coalesce(bindparam("b_enqueued",
+                                                   type_=RUN.c.enqueued_at.type),
+                                          RUN.c.enqueued_at),
+                step_count=_STEP_COUNT))
+    drop_waits = HotStatement(
+        update(WAIT).where(WAIT.c.run_id == bindparam("b_run"), WAIT.c.status == "waiting")
+        .values(status="dropped"))
+    drop_lease = HotStatement(
+        update(RUN).where(RUN.c.id == bindparam("b_run"), RUN.c.lease_owner == bindparam("b_owner"))
+        .values(lease_owner=None, lease_expires_at=None).returning(RUN.c.status))
+
+
 class LeaseLost(RuntimeError):
     """Another worker holds the run now; this one must stop without writing."""
 
@@ -133,22 +201,21 @@ class RunStore:
         now = utcnow()
         run_id = new_id()
         deadline = now + timedelta(seconds=timeout_seconds) if timeout_seconds else None
-        with self.db.write() as conn:
+        with self.db.hot_write() as conn:
             if idempotency_key is not None:
-                existing = conn.execute(
-                    select(RUN.c.id).where(RUN.c.idempotency_key == idempotency_key,
-                                           RUN.c.started_at > now - IDEMPOTENCY_WINDOW)
-                    .order_by(RUN.c.started_at).limit(1)).scalar()
+                existing = _Lifecycle.find_idempotent.scalar(conn, {
+                    "b_key": idempotency_key, "b_since": now - IDEMPOTENCY_WINDOW})
                 if existing:
                     return existing, False
-            conn.execute(insert(RUN).values(
+            _Lifecycle.add_run.rowcount(conn, dict(
                 id=run_id, workflow_id=workflow_id, version_id=version_id, status="queued",
                 trigger_type=trigger_type, input=input, started_at=now, updated_at=now,
                 deadline_at=deadline, enqueued_at=now, wake_seq=0, step_count=0,
                 idempotency_key=idempotency_key, concurrency_key=concurrency_key,
                 concurrency_limit=concurrency_limit))
             if cancel_waits:
-                conn.execute(insert(WAIT), [dict(w, run_id=run_id) for w in cancel_waits])
+                _Checkpoint.add_wait.rowcount(conn, [dict(w, run_id=run_id)
+                                                     for w in cancel_waits])
         return run_id, True
 
     def load_plan_data(self, version_id: int) -> dict:
@@ -167,42 +234,30 @@ class RunStore:
         """Take the run if it is active and nobody holds a live lease on it.
         `owner` is a token of this one attempt to work on the run (see Executor)."""
         now = utcnow()
-        with self.db.write() as conn:
-            head = conn.execute(select(RUN.c.status, RUN.c.concurrency_key,
-                                       RUN.c.concurrency_limit, RUN.c.started_at)
-                                .where(RUN.c.id == run_id).with_for_update()).first()
+        with self.db.hot_write() as conn:
+            head = _Lifecycle.run_head.first(conn, {"b_run": run_id})
             if head is None:
                 return None
-            if head.status == "queued" and head.concurrency_key is not None \
-                    and not self._slot_free(conn, run_id, head):
+            status, concurrency_key, concurrency_limit, started_at = head
+            if status == "queued" and concurrency_key is not None and not self._slot_free(
+                    conn, run_id, concurrency_key, concurrency_limit, started_at):
                 return None  # stays queued; a finishing run of its key sends it again
-            row = conn.execute(
-                update(RUN)
-                .where(RUN.c.id == run_id, RUN.c.status.in_(ACTIVE_STATUSES),
-                       or_(RUN.c.lease_owner.is_(None), RUN.c.lease_expires_at < now))
-                .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=ttl),
-                        status="running", updated_at=now)
-                .returning(RUN.c.id, RUN.c.workflow_id, RUN.c.version_id, RUN.c.status,
-                           RUN.c.input, RUN.c.deadline_at, RUN.c.wake_at, RUN.c.wake_seq,
-                           RUN.c.concurrency_key)
-            ).first()
+            row = _Lifecycle.take_lease.first(conn, {
+                "b_run": run_id, "b_now": now, "owner": owner,
+                "until": now + timedelta(seconds=ttl)})
         return LeasedRun(*row) if row else None
 
-    def _slot_free(self, conn, run_id: str, head) -> bool:
+    def _slot_free(self, conn, run_id: str, key: str, limit: int | None,
+                   started_at: datetime) -> bool:
         """May this queued run start under its concurrency limit? Only the oldest queued run
         of a key may take a free slot, so runs start in the order they were triggered."""
         if not self.db.is_sqlite:  # SQLite's write lock already serializes this check
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                         {"key": head.concurrency_key})
-        key = head.concurrency_key
-        busy = conn.execute(select(func.count()).where(
-            RUN.c.concurrency_key == key, RUN.c.status.in_(STARTED_STATUSES))).scalar()
-        if busy >= (head.concurrency_limit or 1):
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        busy = _Lifecycle.slots_taken.scalar(conn, {"b_key": key})
+        if busy >= (limit or 1):
             return False
-        older = conn.execute(select(RUN.c.id).where(
-            RUN.c.concurrency_key == key, RUN.c.status == "queued", RUN.c.id != run_id,
-            or_(RUN.c.started_at < head.started_at,
-                and_(RUN.c.started_at == head.started_at, RUN.c.id < run_id))).limit(1)).first()
+        older = _Lifecycle.older_queued.scalar(conn, {"b_key": key, "b_run": run_id,
+                                                      "b_started": started_at})
         return older is None
 
     def next_queued(self, concurrency_key: str) -> str | None:
@@ -236,31 +291,23 @@ class RunStore:
         `message_due`: the caller sends a delayed message for `wake_at`; otherwise the sweep
         sends one once `wake_at` has come."""
         now = utcnow()
-        values: dict[str, Any] = dict(status=status, lease_owner=None, lease_expires_at=None,
-                                      wake_at=wake_at, updated_at=now)
-        values["step_count"] = (select(func.count()).where(STEP.c.run_id == RUN.c.id)
-                                .scalar_subquery())
-        if wake_at is not None:
-            values["enqueued_at"] = wake_at if message_due else now
-        if status in TERMINAL_STATUSES:
-            values.update(output=output, error=error, ended_at=now)
-        with self.db.write() as conn:
-            result = conn.execute(
-                update(RUN).where(RUN.c.id == run_id, RUN.c.lease_owner == owner,
-                                  RUN.c.wake_seq == wake_seq,
-                                  RUN.c.status.not_in(TERMINAL_STATUSES))
-                .values(**values))
-            if result.rowcount:
-                if status in TERMINAL_STATUSES:  # a finished run waits for nothing
-                    conn.execute(update(WAIT).where(WAIT.c.run_id == run_id,
-                                                    WAIT.c.status == "waiting")
-                                 .values(status="dropped"))
+        where = {"b_run": run_id, "b_owner": owner, "b_seq": wake_seq}
+        with self.db.hot_write() as conn:
+            if status in TERMINAL_STATUSES:
+                released = _Lifecycle.finish_run.rowcount(conn, where | {
+                    "status": status, "updated_at": now, "ended_at": now, "output": output,
+                    "error": error})
+                if released:  # a finished run waits for nothing
+                    _Lifecycle.drop_waits.rowcount(conn, {"b_run": run_id})
+            else:
+                enqueued = (wake_at if message_due else now) if wake_at is not None else None
+                released = _Lifecycle.park_run.rowcount(conn, where | {
+                    "status": status, "updated_at": now, "wake_at": wake_at,
+                    "b_enqueued": enqueued})
+            if released:
                 return True
             # Cancelled meanwhile, or wake_seq moved: drop our lease either way.
-            current = conn.execute(update(RUN).where(RUN.c.id == run_id,
-                                                     RUN.c.lease_owner == owner)
-                                   .values(lease_owner=None, lease_expires_at=None)
-                                   .returning(RUN.c.status)).scalar()
+            current = _Lifecycle.drop_lease.scalar(conn, {"b_run": run_id, "b_owner": owner})
         return current is None or current in TERMINAL_STATUSES
 
     # -- steps -------------------------------------------------------------------------
