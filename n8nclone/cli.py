@@ -119,10 +119,13 @@ def cmd_workflow_import(args, settings: Settings) -> int:
 
 
 def cmd_workflow_export(args, settings: Settings) -> int:
-    record = _services(settings).workflows.find(args.name)
+    from n8nclone.workflows import mask_secrets
+
+    services = _services(settings)
+    record = services.workflows.find(args.name)
     if record is None:
         raise CliError(f"no workflow named {args.name!r}")
-    text = json.dumps(record.spec, indent=2)
+    text = json.dumps(mask_secrets(record.spec, services.registry), indent=2)
     if args.output:
         try:
             Path(args.output).write_text(text + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from typing import Any
 
@@ -37,9 +38,46 @@ def registrations_of(plan: Plan | dict, registry: NodeRegistry) -> list[Registra
     return [replace(found, node_key=trigger.key)] if found else []
 
 
+SECRET_MASK = "********"
+
+
+def _secret_params(registry: NodeRegistry, type_name: str) -> list[str]:
+    node_type = registry.get(type_name)
+    return [p.name for p in node_type.params if p.secret] if node_type else []
+
+
+def mask_secrets(spec: dict, registry: NodeRegistry) -> dict:
+    """The workflow file as the API and export show it: secret parameters masked."""
+    masked = copy.deepcopy(spec)
+    for node in masked.get("nodes", []):
+        params = node.get("params") or {}
+        for name in _secret_params(registry, node.get("type", "")):
+            if params.get(name):
+                params[name] = SECRET_MASK
+    return masked
+
+
+def _restore_secrets(data: Any, previous: dict | None, registry: NodeRegistry) -> Any:
+    """A masked secret sent back (read, edit, save) keeps the saved value."""
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) or not previous:
+        return data
+    saved = {n["key"]: n.get("params") or {} for n in previous.get("nodes", [])}
+    data = copy.deepcopy(data)
+    for node in data["nodes"]:
+        if not isinstance(node, dict) or not isinstance(node.get("params"), dict):
+            continue
+        for name in _secret_params(registry, str(node.get("type"))):
+            if node["params"].get(name) == SECRET_MASK and name in saved.get(node.get("key"), {}):
+                node["params"][name] = saved[node["key"]][name]
+    return data
+
+
 def save_workflow(store: WorkflowStore, registry: NodeRegistry, data: Any,
                   workflow_id: int | None = None) -> WorkflowRecord:
     """Create a workflow, or save a new version of `workflow_id`."""
+    if workflow_id is not None:
+        current = store.get(workflow_id)
+        data = _restore_secrets(data, current.spec if current else None, registry)
     spec, plan = check_workflow(data, registry)
     spec_data, plan_data = spec.to_file(), plan.to_dict()
     registrations = registrations_of(plan, registry)

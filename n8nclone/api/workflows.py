@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from n8nclone.api.deps import ServicesDep, not_found
 from n8nclone.engine.start import start_run
+from n8nclone.nodes.registry import default_registry
 from n8nclone.store.workflows import WorkflowRecord
-from n8nclone.workflows import problems_of, save_workflow, set_workflow_active
+from n8nclone.workflows import mask_secrets, problems_of, save_workflow, set_workflow_active
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
 
@@ -35,7 +36,7 @@ def workflow_public(record: WorkflowRecord, *, with_spec: bool = True) -> dict:
             "created_at": record.created_at.isoformat(),
             "updated_at": record.updated_at.isoformat()}
     if with_spec:
-        data["workflow"] = record.spec
+        data["workflow"] = mask_secrets(record.spec, default_registry())
     return data
 
 

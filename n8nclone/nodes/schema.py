@@ -25,6 +25,7 @@ class Param:
     options: tuple[str, ...] = ()
     help: str = ""
     show_if: dict[str, tuple] = field(default_factory=dict)
+    secret: bool = False  # never returned by the API or exported; see workflows.mask_secrets
 
     def __post_init__(self) -> None:
         if self.type not in PARAM_TYPES:
@@ -42,6 +43,7 @@ class Param:
             "options": list(self.options),
             "help": self.help,
             "show_if": {k: list(v) for k, v in self.show_if.items()},
+            "secret": self.secret,
         }
 
     def check_literal(self, value: Any) -> str | None:

@@ -115,9 +115,10 @@ class WebhookTrigger(NodeType):
         FixedParam("auth", "options", default="none", options=AUTH_MODES,
                    help="header: a secret in a request header; basic: HTTP basic auth."),
         HeaderNameParam("header_name", default="X-Webhook-Secret", show_if=_AUTH_HEADER),
-        FixedParam("secret", help="The header's expected value.", show_if=_AUTH_HEADER),
+        FixedParam("secret", help="The header's expected value.", show_if=_AUTH_HEADER,
+                   secret=True),
         FixedParam("user", show_if=_AUTH_BASIC),
-        FixedParam("password", show_if=_AUTH_BASIC),
+        FixedParam("password", show_if=_AUTH_BASIC, secret=True),
     )
 
     def execute(self, ctx: NodeContext, params: dict) -> Any:

@@ -663,3 +663,33 @@ def test_with_redis_workers_the_web_process_answers_from_their_runs(redis_servic
         assert large.status_code == 200 and large.json() == {"x": "x" * 100000}
         assert failing.status_code == 500 and "nothing" in failing.json()["detail"]
         assert services.run_waiters.watching() == 0
+
+
+def test_webhook_secrets_are_masked_by_the_api_and_kept_on_a_masked_save(embedded):
+    # given a webhook protected by a header secret, saved through the API
+    server = ApiServer(embedded).start()
+    try:
+        workflow = {"name": "guarded-secret", "nodes": [
+            {"key": "hook", "type": "trigger.webhook",
+             "params": {"path": "guarded-secret", "auth": "header", "secret": "s3cr3t-value"}},
+            {"key": "shape", "type": "data.set", "params": {"values": {"ok": True}}}],
+            "edges": [{"from": "hook", "to": "shape"}]}
+        created = httpx.post(f"{server.url}/api/workflows", json=workflow, timeout=10)
+        assert created.status_code == 201
+
+        # when it is read back and saved again unchanged (the secret masked)
+        read = httpx.get(f"{server.url}/api/workflows/guarded-secret", timeout=10).json()
+        saved = httpx.put(f"{server.url}/api/workflows/guarded-secret", json=read["workflow"],
+                          timeout=10)
+
+        # expect the secret never in an answer, and still the one that opens the webhook
+        assert "s3cr3t-value" not in created.text + str(read) + saved.text
+        assert read["workflow"]["nodes"][0]["params"]["secret"] == "********"
+        assert saved.status_code == 200
+        ok = httpx.post(f"{server.url}/webhook/guarded-secret", json={},
+                        headers={"X-Webhook-Secret": "s3cr3t-value"}, timeout=10)
+        wrong = httpx.post(f"{server.url}/webhook/guarded-secret", json={},
+                           headers={"X-Webhook-Secret": "********"}, timeout=10)
+        assert ok.status_code in (200, 202) and wrong.status_code == 401
+    finally:
+        server.stop()
