@@ -108,7 +108,7 @@ def test_describe_of_http_request_spells_out_its_form():
         "name": "fail_on_error_status", "type": "boolean", "label": "Fail on error status",
         "default": True, "required": False, "options": [],
         "help": "Fail the step on a 4xx/5xx response (off: output it like any other).",
-        "show_if": {}}
+        "show_if": {}, "secret": False}
 
 
 def test_registering_a_second_type_with_the_same_name_is_rejected():
