@@ -429,10 +429,13 @@ class RunStore:
             conn.execute(update(RUN).where(RUN.c.id.in_(run_ids)).values(enqueued_at=utcnow()))
 
     def request_wake(self, run_id: str) -> None:
-        """Ask whoever holds the run (or the next worker) to look at it again."""
+        """Ask whoever holds the run (or the next worker) to look at it again. Its wake time
+        becomes now, so the sweep resends it if the message that follows is lost."""
+        now = utcnow()
         with self.db.write() as conn:
-            conn.execute(update(RUN).where(RUN.c.id == run_id)
-                         .values(wake_seq=RUN.c.wake_seq + 1, enqueued_at=utcnow()))
+            conn.execute(update(RUN).where(RUN.c.id == run_id,
+                                           RUN.c.status.not_in(TERMINAL_STATUSES))
+                         .values(wake_seq=RUN.c.wake_seq + 1, enqueued_at=now, wake_at=now))
 
     def delete_runs_of_workflow(self, conn, workflow_id: int) -> None:
         run_ids = select(RUN.c.id).where(RUN.c.workflow_id == workflow_id)

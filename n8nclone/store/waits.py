@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from n8nclone.store.clock import utcnow
 from n8nclone.store.db import Database
@@ -37,6 +37,11 @@ def field_value(event: dict, path: str) -> Any:
             return None
         value = value[part]
     return value
+
+
+def _not_expired():
+    """An event after a wait's timeout must not complete it, even before a worker noticed."""
+    return or_(WAIT.c.expires_at.is_(None), WAIT.c.expires_at > utcnow())
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,8 @@ class WaitStore:
             query = select(WAIT.c.id, WAIT.c.run_id, WAIT.c.node_key, WAIT.c.kind,
                            WAIT.c.condition, WAIT.c.status, WAIT.c.event_id, WAIT.c.expires_at,
                            WAIT.c.fail_on_timeout
-                           ).where(WAIT.c.event_name == name, WAIT.c.status == "waiting")
+                           ).where(WAIT.c.event_name == name, WAIT.c.status == "waiting",
+                                   _not_expired())
             matched = [WaitRow(*r) for r in conn.execute(query.where(WAIT.c.match_key.in_(keys)))
                        ] if keys else []
             if None in fields:
@@ -93,7 +99,7 @@ class WaitStore:
         """Mark the wait matched by `event_id`; False when something else resolved it first."""
         with self.db.write() as conn:
             return conn.execute(update(WAIT).where(WAIT.c.id == wait_id,
-                                                   WAIT.c.status == "waiting")
+                                                   WAIT.c.status == "waiting", _not_expired())
                                 .values(status="matched", event_id=event_id)).rowcount == 1
 
     def of_run(self, run_id: str) -> dict[str, WaitRow]:

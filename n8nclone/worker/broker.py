@@ -19,13 +19,23 @@ EXECUTE_RUN = "execute_run"
 log = logging.getLogger("n8nclone.worker")
 
 
+class _InProcessBroker(StubBroker):
+    """StubBroker lists its delay queues among the declared queues, so a Worker added later
+    consumes them like normal queues (16 messages at a time): a delayed message due soon
+    then waits behind ones due later. Only real queues are declared here; the Worker's
+    own delay handling takes the rest."""
+
+    def get_declared_queues(self) -> set[str]:
+        return set(self.queues) - set(self.delay_queues)
+
+
 def build_broker(settings: Settings) -> Broker:
     """No middleware: the engine owns retries and time limits, the sweep owns recovery."""
     if settings.redis_url:
         broker: Broker = RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace,
                                      middleware=[])
     else:
-        broker = StubBroker(middleware=[])
+        broker = _InProcessBroker(middleware=[])
     broker.declare_queue(QUEUE)
     return broker
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
 from itertools import pairwise
 
+from sqlalchemy import insert
+
 from n8nclone.engine.start import start_run
+from n8nclone.store.clock import utcnow
+from n8nclone.store.models import Wait
+from n8nclone.store.waits import wait_values
 from n8nclone.triggers.events import EventIn, ingest_events
 from n8nclone.workflows import save_workflow, set_workflow_active
 from tests.conftest import wait_for_status
@@ -283,3 +290,42 @@ def test_cancel_on_cancels_a_waiting_run_of_the_same_order(embedded):
     assert wait_for_status(embedded, five, ("cancelled",)) == "cancelled"
     assert steps_by_key(embedded.run_queries.get_run(five))["approval"]["status"] == "cancelled"
     assert _status(embedded, six) == "waiting"
+
+
+class _LostMessages:
+    """A dispatcher whose messages never arrive (a crash right after the event was stored)."""
+
+    def send(self, run_id: str, delay: float = 0.0) -> None:
+        pass
+
+
+def test_a_waiter_woken_by_an_event_whose_message_is_lost_is_resumed_by_the_sweep(embedded):
+    # given a run waiting for its approval for a long time
+    _, run_id = save_and_start(embedded, _line("lost-wake", _wait_node(timeout="1h")),
+                               {"order": 11})
+    wait_until(lambda: _status(embedded, run_id) == "waiting", "the run to wait")
+
+    # when its event is stored by a process whose message to the workers is lost
+    ingest_events(dataclasses.replace(embedded, dispatcher=_LostMessages()),
+                  [EventIn(name="order/approved", data={"order": 11})])
+
+    # expect the sweep to resume it long before its timeout
+    assert wait_for_status(embedded, run_id, timeout=15) == "succeeded"
+
+
+def test_an_event_after_a_wait_timed_out_does_not_complete_it(embedded):
+    # given a wait whose timeout passed before any worker looked at it again
+    record, run_id = save_and_start(embedded, _line("late", {"key": "note", "type": "data.set",
+                                                             "params": {"values": {"a": 1}}}))
+    wait_for_status(embedded, run_id)
+    with embedded.db.write() as conn:
+        conn.execute(insert(Wait.__table__).values(**wait_values(
+            run_id=run_id, node_key="note", kind="step", event="order/approved",
+            match_field="data.order", match_value=12, condition=None,
+            expires_at=utcnow() - timedelta(seconds=1))))
+    event = {"id": "e", "name": "order/approved", "data": {"order": 12}, "ts": None}
+
+    # expect the expired wait not to be a candidate, nor resolvable
+    assert embedded.executor.waits.candidates(event) == []
+    wait_id = embedded.executor.waits.of_run(run_id)["note"].id
+    assert embedded.executor.waits.resolve(wait_id, "e") is False
