@@ -66,13 +66,18 @@ def cmd_worker(args, settings: Settings) -> int:
                        "the workers in-process)")
     _setup_logging(settings)
     runtime = WorkerRuntime(_services(settings, migrate=False), threads=args.threads).start()
+    _serve_until_stopped(f"worker ready ({runtime.worker.worker_threads} threads)")
+    runtime.stop()
+    return 0
+
+
+def _serve_until_stopped(ready_message: str) -> None:
+    """Say we are ready, then block until SIGINT or SIGTERM."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"worker ready ({runtime.worker.worker_threads} threads)", flush=True)
+    print(ready_message, flush=True)
     stop.wait()
-    runtime.stop()
-    return 0
 
 
 def cmd_scheduler(args, settings: Settings) -> int:
@@ -83,11 +88,7 @@ def cmd_scheduler(args, settings: Settings) -> int:
     # starts wait queued in the database until the sweep of `n8nclone up` takes them.
     scheduler = build_scheduler(_services(settings), dispatch=settings.uses_redis)
     scheduler.start()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    print(f"scheduler ready (checks every {settings.scheduler_interval:g} s)", flush=True)
-    stop.wait()
+    _serve_until_stopped(f"scheduler ready (checks every {settings.scheduler_interval:g} s)")
     scheduler.stop()
     scheduler.join(timeout=10)
     return 0

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
-from tests.utils.api_server import ApiServer
 from tests.utils.http_server import Reply
 from tests.utils.runs import http_node, steps_by_key, wait_until
 
@@ -37,24 +34,6 @@ def as_saved(workflow: dict) -> dict:
     edges = [{"port": "main"} | e for e in workflow["edges"]]
     return {"active": True, "settings": {}} | workflow | {"nodes": nodes, "edges": edges}
 
-
-
-@pytest.fixture
-def api(embedded) -> Iterator[httpx.Client]:
-    """A client of the API served over HTTP; any 5xx answer in a test fails it."""
-    server_errors: list[str] = []
-
-    def note_server_error(response: httpx.Response) -> None:
-        if response.status_code >= 500:
-            server_errors.append(f"{response.request.method} {response.request.url} "
-                                 f"-> {response.status_code}")
-
-    server = ApiServer(embedded).start()
-    with httpx.Client(base_url=server.url, timeout=30,
-                      event_hooks={"response": [note_server_error]}) as client:
-        yield client
-    server.stop()
-    assert server_errors == [], "the API answered with a server error"
 
 
 def create(api: httpx.Client, workflow: dict) -> dict:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -15,26 +14,7 @@ import pytest
 from n8nclone.services import Services
 from n8nclone.store.event_keys import EventKeyStore
 from n8nclone.store.event_queries import EventQueries
-from tests.utils.api_server import ApiServer
 from tests.utils.runs import wait_until
-
-
-@pytest.fixture
-def api(embedded) -> Iterator[httpx.Client]:
-    """A client of the API served over HTTP; any 5xx answer in a test fails it."""
-    server_errors: list[str] = []
-
-    def note_server_error(response: httpx.Response) -> None:
-        if response.status_code >= 500:
-            server_errors.append(f"{response.request.method} {response.request.url} "
-                                 f"-> {response.status_code}")
-
-    server = ApiServer(embedded).start()
-    with httpx.Client(base_url=server.url, timeout=30,
-                      event_hooks={"response": [note_server_error]}) as client:
-        yield client
-    server.stop()
-    assert server_errors == [], "the API answered with a server error"
 
 
 @pytest.fixture
