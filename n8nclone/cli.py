@@ -94,6 +94,16 @@ def cmd_scheduler(args, settings: Settings) -> int:
     return 0
 
 
+def _json_option(text: str | None, option: str, default: Any = None) -> Any:
+    """A command-line option holding JSON (`default` when not given)."""
+    if text is None:
+        return default
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{option} is not valid JSON: {exc.msg}") from None
+
+
 def _read_json_file(path: str) -> Any:
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text()
@@ -151,12 +161,7 @@ def cmd_run(args, settings: Settings) -> int:
     from n8nclone.engine.start import start_run
     from n8nclone.worker.runtime import WorkerRuntime
 
-    data = None
-    if args.data is not None:
-        try:
-            data = json.loads(args.data)
-        except json.JSONDecodeError as exc:
-            raise CliError(f"--data is not valid JSON: {exc.msg}") from None
+    data = _json_option(args.data, "--data")
     services = _services(settings)
     record = services.workflows.find(args.name)
     if record is None:
@@ -250,12 +255,7 @@ def cmd_send_event(args, settings: Settings) -> int:
 
     if not args.name.strip() or len(args.name) > 200:
         raise CliError("the event name must be 1 to 200 characters")
-    data: Any = {}
-    if args.data is not None:
-        try:
-            data = json.loads(args.data)
-        except json.JSONDecodeError as exc:
-            raise CliError(f"--data is not valid JSON: {exc.msg}") from None
+    data: Any = _json_option(args.data, "--data", default={})
     services = _services(settings)
     runtime = None
     if not settings.uses_redis:
