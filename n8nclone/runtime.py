@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from n8nclone.engine.background import Sweeper
 from n8nclone.services import get_services
@@ -24,6 +25,10 @@ log = logging.getLogger("n8nclone")
 @contextlib.asynccontextmanager
 async def background_services():
     """Lifespan task for the Reflex app: start background services, stop them on shutdown."""
+    # Every API and webhook call does its database work through asyncio.to_thread; the
+    # default pool (cores + 4 threads) makes concurrent calls queue for a thread.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=32, thread_name_prefix="n8nclone-io"))
     services = await asyncio.to_thread(get_services)
     settings = services.settings
     if settings.uses_redis:
