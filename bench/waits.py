@@ -49,6 +49,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import n8nclone_env  # noqa: E402
 from n8nclone.config import load_settings  # noqa: E402
 from n8nclone.engine.start import start_run  # noqa: E402
 from n8nclone.services import Services, build_services  # noqa: E402
@@ -85,13 +86,7 @@ def workflows(tag: str) -> dict[str, dict]:
 
 
 def env_for(database_url: str, data_dir: str, namespace: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("N8NCLONE_", "REDIS_URL", "DATABASE_URL"))}
-    env.update(DATABASE_URL=database_url, N8NCLONE_DATA_DIR=data_dir,
-               N8NCLONE_LOG_LEVEL="WARNING")
-    if namespace:
-        env.update(REDIS_URL=REDIS_URL, N8NCLONE_REDIS_NAMESPACE=namespace)
-    return env
+    return n8nclone_env(database_url, data_dir, REDIS_URL, namespace)
 
 
 def pct(values: list[float], q: float) -> float:

@@ -34,6 +34,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import n8nclone_env  # noqa: E402
 from tests.utils.databases import create_postgres_database, drop_postgres_database  # noqa: E402
 
 N8NCLONE = [sys.executable, "-m", "n8nclone.cli"]
@@ -84,13 +85,7 @@ def free_port(preferred: int) -> int:
 
 
 def base_env(database_url: str, data_dir: Path, namespace: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("N8NCLONE_", "REDIS_URL", "DATABASE_URL"))}
-    env.update(DATABASE_URL=database_url, N8NCLONE_DATA_DIR=str(data_dir),
-               N8NCLONE_LOG_LEVEL="WARNING")
-    if namespace:
-        env.update(REDIS_URL=REDIS_URL, N8NCLONE_REDIS_NAMESPACE=namespace)
-    return env
+    return n8nclone_env(database_url, data_dir, REDIS_URL, namespace)
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

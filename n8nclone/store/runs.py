@@ -391,8 +391,7 @@ class RunStore:
                          .values(status="cancelled", ended_at=now, updated_at=now,
                                  wake_at=None, wake_seq=RUN.c.wake_seq + 1,
                                  error={"type": "Cancelled", "message": "the run was cancelled"}))
-            conn.execute(update(WAIT).where(WAIT.c.run_id == run_id, WAIT.c.status == "waiting")
-                         .values(status="dropped"))
+            _Lifecycle.drop_waits.rowcount(conn, {"b_run": run_id})
             conn.execute(update(STEP).where(STEP.c.run_id == run_id,
                                             STEP.c.status.in_(("sleeping", "waiting")))
                          .values(status="cancelled", ended_at=now, next_attempt_at=None))

@@ -125,11 +125,6 @@ class WaitStore:
             conn.execute(update(WAIT).where(WAIT.c.id == wait_id, WAIT.c.status == "waiting")
                          .values(status="expired"))
 
-    def drop_for_run(self, run_id: str) -> None:
-        """A finished or cancelled run waits for nothing any more."""
-        with self.db.write() as conn:
-            conn.execute(update(WAIT).where(WAIT.c.run_id == run_id, WAIT.c.status == "waiting")
-                         .values(status="dropped"))
 
 
 def event_dict(row) -> dict:
