@@ -138,28 +138,40 @@ class Executor:
         ttl = self.config.lease_seconds
         run = self.store.acquire_lease(run_id, owner, ttl)
         while run is not None:
+            driver = _RunDriver(self, run, owner)
             try:
-                outcome = _RunDriver(self, run, owner).drive()
+                outcome = driver.drive()
+                send_delayed = (outcome.wake_at is not None
+                                and outcome.wake_at - utcnow() <= DELAYED_MESSAGE_HORIZON)
+                # The last steps' results are committed with the release: one transaction.
+                status = self.store.release(
+                    run_id, owner, status=outcome.status, wake_seq=run.wake_seq,
+                    wake_at=outcome.wake_at, message_due=send_delayed, output=outcome.output,
+                    error=outcome.error, finished=driver.unsaved)
             except LeaseLost:
                 log.warning("run %s: lease lost to another worker; stopping", run_id)
                 return None
-            send_delayed = (outcome.wake_at is not None
-                            and outcome.wake_at - utcnow() <= DELAYED_MESSAGE_HORIZON)
-            if self.store.release(run_id, owner, status=outcome.status, wake_seq=run.wake_seq,
-                                  wake_at=outcome.wake_at, message_due=send_delayed,
-                                  output=outcome.output, error=outcome.error):
-                if send_delayed:
-                    delay = (outcome.wake_at - utcnow()).total_seconds()
-                    self.dispatcher.send(run_id, max(0.0, delay))
-                if outcome.status in TERMINAL_STATUSES and run.concurrency_key is not None:
-                    next_run = self.store.next_queued(run.concurrency_key)  # its slot is free
-                    if next_run is not None:
-                        self.dispatcher.send(next_run)
-                for observer in self.observers:
-                    observer.run_released(run_id, outcome.status, outcome.output)
-                return outcome.status
+            driver.tell_observers(driver.unsaved)
+            if status is not None:
+                self._released(run, status, outcome, send_delayed)
+                return status
             run = self.store.acquire_lease(run_id, owner, ttl)  # asked for a new look
         return None
+
+    def _released(self, run: LeasedRun, status: str, outcome: _Outcome,
+                  send_delayed: bool) -> None:
+        """What follows a release: the wake-up message, the next run of a concurrency key,
+        the observers."""
+        if send_delayed and status == outcome.status:
+            delay = (outcome.wake_at - utcnow()).total_seconds()
+            self.dispatcher.send(run.id, max(0.0, delay))
+        if status in TERMINAL_STATUSES and run.concurrency_key is not None:
+            next_run = self.store.next_queued(run.concurrency_key)  # its slot is free
+            if next_run is not None:
+                self.dispatcher.send(next_run)
+        output = outcome.output if status == outcome.status else None
+        for observer in self.observers:
+            observer.run_released(run.id, status, output)
 
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:
@@ -199,7 +211,8 @@ class _RunDriver:
         self.run = run
         self.owner = owner
         self.plan = executor.plan_for(run.version_id)
-        self.records: dict[str, StepRecord] = executor.store.load_steps(run.id)
+        self.records: dict[str, StepRecord] = (
+            {} if run.fresh else executor.store.load_steps(run.id))
         self.waits: dict[str, WaitRow] = (
             executor.waits.of_run(run.id)
             if any(r.status == "waiting" for r in self.records.values()) else {})
@@ -207,6 +220,7 @@ class _RunDriver:
         self.steps = StepsView(self.records, self.outputs,
                                lambda key: executor.store.load_output(run.id, key))
         self.finished: list[StepFinish] = []
+        self.unsaved: list[StepFinish] = []  # to commit with the release, once drive returns
         self.failure: dict | None = None
         self.in_flight: dict[Future, _Attempt] = {}
         self.pending: dict[str, tuple[_Attempt, dict]] = {}  # rendered, not yet launched
@@ -218,6 +232,8 @@ class _RunDriver:
     # -- main loop ---------------------------------------------------------------------
 
     def drive(self) -> _Outcome:
+        """Run steps until none can start; the outcome to release the run with (the last
+        results, in `unsaved`, are committed with the release)."""
         try:
             self._recover_interrupted_steps()
             self._note_earlier_failure()
@@ -226,20 +242,20 @@ class _RunDriver:
                     return self._time_out()
                 starts, skipped, early = self._plan_next()
                 committed, self.finished = self.finished, []
+                if not (starts or skipped or early or self.in_flight):
+                    self.unsaved = committed
+                    return self._final_outcome()
                 status = self.ex.store.checkpoint(
                     self.run.id, self.owner, finished=committed, started=starts,
                     skipped=skipped, touch=self._time_to_touch())
-                self._tell_observers(committed)
+                self.tell_observers(committed)
                 if status != "running":
                     self._drain_in_flight()
                     return _Outcome(status)
                 self._launch()
                 for attempt, exc in early:  # a template that failed: the step fails now
                     self._settle(attempt, None, exc)
-                if not self.in_flight and not starts and not self.finished:
-                    break
                 self._collect()
-            return self._final_outcome()
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=False)
@@ -474,7 +490,7 @@ class _RunDriver:
                 self.failure = {"type": "StepFailed", "message": f"step '{key}' failed",
                                 "node": key}
 
-    def _tell_observers(self, committed: list[StepFinish]) -> None:
+    def tell_observers(self, committed: list[StepFinish]) -> None:
         for observer in self.ex.observers:
             for step in committed:
                 if step.status == "succeeded":

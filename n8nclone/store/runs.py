@@ -41,6 +41,7 @@ class LeasedRun:
     wake_at: datetime | None
     wake_seq: int
     concurrency_key: str | None = None
+    fresh: bool = False  # never worked on before (it was queued): it has no steps yet
 
 
 @dataclass
@@ -245,7 +246,7 @@ class RunStore:
             row = _Lifecycle.take_lease.first(conn, {
                 "b_run": run_id, "b_now": now, "owner": owner,
                 "until": now + timedelta(seconds=ttl)})
-        return LeasedRun(*row) if row else None
+        return LeasedRun(*row, fresh=status == "queued") if row else None
 
     def _slot_free(self, conn, run_id: str, key: str, limit: int | None,
                    started_at: datetime) -> bool:
@@ -284,15 +285,24 @@ class RunStore:
 
     def release(self, run_id: str, owner: str, *, status: str, wake_seq: int,
                 wake_at: datetime | None = None, message_due: bool = False,
-                output: Any = None, error: dict | None = None) -> bool:
-        """Give the run back with its new status. False when someone asked for another look
-        meanwhile (wake_seq moved): the caller should look again.
+                output: Any = None, error: dict | None = None,
+                finished: Iterable[StepFinish] = ()) -> str | None:
+        """Record the last `finished` steps and give the run back with its new status, in one
+        transaction. Returns the status the run is left in (`status`, or e.g. "cancelled"
+        when it was cancelled meanwhile); None when someone asked for another look
+        (wake_seq moved): the caller should take the lease again and look.
 
         `message_due`: the caller sends a delayed message for `wake_at`; otherwise the sweep
-        sends one once `wake_at` has come."""
+        sends one once `wake_at` has come. Raises LeaseLost when another worker holds the run
+        (nothing is written then)."""
         now = utcnow()
         where = {"b_run": run_id, "b_owner": owner, "b_seq": wake_seq}
+        finished = list(finished)
         with self.db.hot_write() as conn:
+            if finished:
+                if _Checkpoint.run_status.scalar(conn, {"b_run": run_id, "b_owner": owner}) is None:
+                    raise LeaseLost(run_id)
+                self._record_finished(conn, run_id, finished)
             if status in TERMINAL_STATUSES:
                 released = _Lifecycle.finish_run.rowcount(conn, where | {
                     "status": status, "updated_at": now, "ended_at": now, "output": output,
@@ -305,10 +315,12 @@ class RunStore:
                     "status": status, "updated_at": now, "wake_at": wake_at,
                     "b_enqueued": enqueued})
             if released:
-                return True
+                return status
             # Cancelled meanwhile, or wake_seq moved: drop our lease either way.
             current = _Lifecycle.drop_lease.scalar(conn, {"b_run": run_id, "b_owner": owner})
-        return current is None or current in TERMINAL_STATUSES
+        if current is None:
+            raise LeaseLost(run_id)
+        return current if current in TERMINAL_STATUSES else None
 
     # -- steps -------------------------------------------------------------------------
 
@@ -344,25 +356,7 @@ class RunStore:
             if touch:
                 _Checkpoint.touch_run.rowcount(conn, {"b_run": run_id, "now": now})
             if finished:
-                updated = _Checkpoint.finish_step.rowcount(conn, [
-                    {"b_run": run_id, "b_key": f.key, "status": f.status,
-                     "output": f.output, "output_port": f.port, "error": f.error,
-                     "ended_at": None if f.status in ("sleeping", "waiting") else f.ended_at,
-                     "next_attempt_at": f.next_attempt_at}
-                    for f in finished])
-                if updated != len(finished):
-                    raise RuntimeError(f"run {run_id}: a finished step has no checkpoint row")
-                attempts = [
-                    {"run_id": run_id, "node_key": f.key, "number": f.attempt,
-                     "status": "failed" if f.status in ("failed", "retrying", "cancelled")
-                     else "succeeded",
-                     "error": f.error, "started_at": f.started_at, "ended_at": f.ended_at}
-                    for f in finished if f.ends_attempt]
-                if attempts:
-                    _Checkpoint.add_attempt.rowcount(conn, attempts)
-                waits = [f.wait for f in finished if f.wait]
-                if waits:
-                    _Checkpoint.add_wait.rowcount(conn, waits)
+                self._record_finished(conn, run_id, finished)
             if status != "running":
                 return status
             first_tries = [{"run_id": run_id, "node_key": s.key, "node_type": s.type,
@@ -379,6 +373,29 @@ class RunStore:
             if retries:
                 _Checkpoint.retry_step.rowcount(conn, retries)
         return status
+
+    @staticmethod
+    def _record_finished(conn, run_id: str, finished: list[StepFinish]) -> None:
+        """Write the end (or the wait) of each step in `finished`, with its attempt row."""
+        updated = _Checkpoint.finish_step.rowcount(conn, [
+            {"b_run": run_id, "b_key": f.key, "status": f.status,
+             "output": f.output, "output_port": f.port, "error": f.error,
+             "ended_at": None if f.status in ("sleeping", "waiting") else f.ended_at,
+             "next_attempt_at": f.next_attempt_at}
+            for f in finished])
+        if updated != len(finished):
+            raise RuntimeError(f"run {run_id}: a finished step has no checkpoint row")
+        attempts = [
+            {"run_id": run_id, "node_key": f.key, "number": f.attempt,
+             "status": "failed" if f.status in ("failed", "retrying", "cancelled")
+             else "succeeded",
+             "error": f.error, "started_at": f.started_at, "ended_at": f.ended_at}
+            for f in finished if f.ends_attempt]
+        if attempts:
+            _Checkpoint.add_attempt.rowcount(conn, attempts)
+        waits = [f.wait for f in finished if f.wait]
+        if waits:
+            _Checkpoint.add_wait.rowcount(conn, waits)
 
     # -- control -----------------------------------------------------------------------
 

@@ -1,7 +1,16 @@
-"""The trigger index: which active workflow a webhook call, an event or a schedule starts."""
+"""The trigger index: which active workflow a webhook call, an event or a schedule starts.
+
+Every webhook call and every event looks triggers up, so the index keeps the registrations
+in memory: reloaded after any change made in this process (`registrations_changed`, called
+once the change is committed) and at least every `max_age` seconds for changes made by other
+processes (the CLI, other web processes).
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, insert, select
@@ -46,15 +55,49 @@ def replace_registrations(conn: Connection, workflow_id: int, version_id: int,
             exclusive_key=f"{reg.kind} {reg.key}" if reg.exclusive else None))
 
 
+_changes: Counter[str] = Counter()  # per database URL: registration changes in this process
+
+
+def registrations_changed(db: Database) -> None:
+    """Tell this process's trigger indexes that registrations changed (after the commit)."""
+    _changes[db.url] += 1
+
+
 class TriggerIndex:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, max_age: float = 1.0):
         self.db = db
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._by_kind: dict[str, list[RegisteredTrigger]] = {}
+        self._by_key: dict[tuple[str, str], list[RegisteredTrigger]] = {}
+        self._loaded: tuple[int, float] | None = None  # (change count, monotonic time)
 
     def find(self, kind: str, key: str | None = None) -> list[RegisteredTrigger]:
-        """Registrations of `kind` (and `key`, when given)."""
-        query = select(REG.c.workflow_id, REG.c.version_id, REG.c.node_key, REG.c.kind,
-                       REG.c.key, REG.c.config).where(REG.c.kind == kind)
-        if key is not None:
-            query = query.where(REG.c.key == key)
-        with self.db.read() as conn:
-            return [RegisteredTrigger(*row) for row in conn.execute(query.order_by(REG.c.id))]
+        """Registrations of `kind` (and `key`, when given), in the order they were made."""
+        self._refresh()
+        if key is None:
+            return list(self._by_kind.get(kind, ()))
+        return list(self._by_key.get((kind, key), ()))
+
+    def _refresh(self) -> None:
+        changes = _changes[self.db.url]
+        loaded = self._loaded
+        if (loaded is not None and loaded[0] == changes
+                and time.monotonic() - loaded[1] < self.max_age):
+            return
+        with self._lock:
+            if self._loaded is not loaded:  # another thread reloaded meanwhile
+                return
+            started = time.monotonic()
+            with self.db.read() as conn:
+                rows = conn.execute(select(REG.c.workflow_id, REG.c.version_id,
+                                           REG.c.node_key, REG.c.kind, REG.c.key, REG.c.config)
+                                    .order_by(REG.c.id)).all()
+            by_kind: dict[str, list[RegisteredTrigger]] = defaultdict(list)
+            by_key: dict[tuple[str, str], list[RegisteredTrigger]] = defaultdict(list)
+            for row in rows:
+                registered = RegisteredTrigger(*row)
+                by_kind[registered.kind].append(registered)
+                by_key[registered.kind, registered.key].append(registered)
+            self._by_kind, self._by_key = dict(by_kind), dict(by_key)
+            self._loaded = (changes, started)

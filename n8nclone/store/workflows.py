@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from n8nclone.errors import UserInputError
@@ -13,7 +15,7 @@ from n8nclone.store.clock import utcnow
 from n8nclone.store.db import Database
 from n8nclone.store.models import Workflow, WorkflowEdge, WorkflowNode, WorkflowVersion
 from n8nclone.store.runs import RunStore
-from n8nclone.store.triggers import TriggerTaken, replace_registrations
+from n8nclone.store.triggers import TriggerTaken, registrations_changed, replace_registrations
 from n8nclone.triggers.registration import Registration
 
 WF = Workflow.__table__
@@ -43,12 +45,22 @@ class WorkflowStore:
     def __init__(self, db: Database):
         self.db = db
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction that may change trigger registrations: trigger indexes of
+        this process reload once it is over."""
+        try:
+            with self.db.write() as conn:
+                yield conn
+        finally:
+            registrations_changed(self.db)
+
     def create(self, spec: dict, plan: dict,
                registrations: list[Registration] = ()) -> WorkflowRecord:
         """Insert a workflow and its first version (registering its trigger when active)."""
         now = utcnow()
         try:
-            with self.db.write() as conn:
+            with self._write() as conn:
                 workflow_id = conn.execute(WF.insert().values(
                     name=spec["name"], active=spec.get("active", True), created_at=now,
                     updated_at=now)).inserted_primary_key[0]
@@ -67,7 +79,7 @@ class WorkflowStore:
         """Save a new version of an existing workflow (versions are never changed)."""
         for attempt in range(3):
             try:
-                with self.db.write() as conn:
+                with self._write() as conn:
                     number = conn.execute(select(func.max(VERSION.c.number)).where(
                         VERSION.c.workflow_id == workflow_id)).scalar() or 0
                     conn.execute(update(WF).where(WF.c.id == workflow_id).values(
@@ -109,7 +121,7 @@ class WorkflowStore:
     def set_active(self, workflow_id: int, active: bool,
                    registrations: list[Registration] = ()) -> None:
         """(De)activate: an inactive workflow is found by no trigger but the manual one."""
-        with self.db.write() as conn:
+        with self._write() as conn:
             version_id = conn.execute(update(WF).where(WF.c.id == workflow_id)
                                       .values(active=active, updated_at=utcnow())
                                       .returning(WF.c.current_version_id)).scalar()
@@ -148,7 +160,7 @@ class WorkflowStore:
 
     def delete(self, workflow_id: int, runs: RunStore) -> bool:
         """Delete a workflow with its versions and runs."""
-        with self.db.write() as conn:
+        with self._write() as conn:
             if not conn.execute(select(WF.c.id).where(WF.c.id == workflow_id)).first():
                 return False
             runs.delete_runs_of_workflow(conn, workflow_id)
