@@ -26,6 +26,7 @@ class Settings:
     lease_seconds: float = 30.0
     sweep_interval: float = 2.0
     sweep_grace: float = 30.0
+    wake_interval: float = 0.2
     parallel_steps: int = 4
     default_retries: int = 3
     retry_backoff_base: float = 1.0
@@ -83,6 +84,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lease_seconds=_number(env, "N8NCLONE_LEASE_SECONDS", 30.0, float, 1),
         sweep_interval=_number(env, "N8NCLONE_SWEEP_INTERVAL", 2.0, float, 0.1),
         sweep_grace=_number(env, "N8NCLONE_SWEEP_GRACE", 30.0, float, 0),
+        wake_interval=_number(env, "N8NCLONE_WAKE_INTERVAL", 0.2, float, 0.01),
         parallel_steps=_number(env, "N8NCLONE_PARALLEL_STEPS", 4, int, 1),
         default_retries=_number(env, "N8NCLONE_DEFAULT_RETRIES", 3, int, 0),
         retry_backoff_base=_number(env, "N8NCLONE_RETRY_BACKOFF_BASE", 1.0, float, 0),

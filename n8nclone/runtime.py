@@ -35,7 +35,7 @@ async def background_services():
     if settings.uses_redis:
         runtime = None
         sweeper = Sweeper(services.runs, services.dispatcher, settings.sweep_interval,
-                          settings.sweep_grace)
+                          settings.sweep_grace, settings.wake_interval)
         sweeper.start()
     else:
         sweeper = None

@@ -4,7 +4,7 @@ One call of `execute` takes the run's lease, runs every step it can (several
 at once when branches are independent, up to the per-run limit), commits each
 result before anything that depends on it starts, and gives the run back with
 its new status. Nothing in here waits for a retry's backoff: the run is
-released as `retrying` and a delayed message (or the sweep) brings it back.
+released as `retrying` and a delayed message (or the sweeper's timer) brings it back.
 """
 
 from __future__ import annotations
@@ -45,9 +45,10 @@ from n8nclone.store.waits import WaitRow, WaitStore, wait_values
 
 log = logging.getLogger("n8nclone.engine")
 TOUCH_INTERVAL = 1.0  # seconds between refreshes of a running run's progress (step count)
-# Wakes closer than this get a delayed message; later ones are found by the sweep, so the
-# broker never holds days of delayed messages in a worker's memory.
-DELAYED_MESSAGE_HORIZON = timedelta(minutes=15)
+# Wakes closer than this get a delayed message (precise to the broker's timer); later ones
+# are sent by the sweeper's timer (store.runs.claim_due_wakes), so the broker never holds
+# many delayed messages: it delivers them late once more are pending than it prefetches.
+DELAYED_MESSAGE_HORIZON = timedelta(seconds=5)
 WAITING_STATUSES = ("retrying", "sleeping", "waiting")
 
 

@@ -26,6 +26,7 @@ WAIT = Wait.__table__
 
 ACTIVE_STATUSES = ("queued", "running", "retrying", "sleeping", "waiting")
 STARTED_STATUSES = ("running", "retrying", "sleeping", "waiting")  # hold a concurrency slot
+PARKED_STATUSES = ("retrying", "sleeping", "waiting")  # released until a time or an event
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 
@@ -429,14 +430,31 @@ class RunStore:
                               RUN.c.enqueued_at < now - timedelta(seconds=grace))
         due = or_(
             and_(not_sent_lately, or_(RUN.c.wake_at.is_(None), RUN.c.wake_at <= now)),
-            # a wake too far off for a delayed message: nothing was sent for it yet
-            and_(RUN.c.wake_at <= now, RUN.c.enqueued_at < RUN.c.wake_at),
             RUN.c.deadline_at <= now)
         with self.db.read() as conn:
             rows = conn.execute(
                 select(RUN.c.id).where(RUN.c.status.in_(ACTIVE_STATUSES), no_live_lease, due)
                 .order_by(RUN.c.started_at).limit(limit)).all()
         return [r[0] for r in rows]
+
+    def claim_due_wakes(self, within: float = 0.0,
+                        limit: int = 1000) -> list[tuple[str, datetime]]:
+        """Parked runs whose wake time comes in the next `within` seconds (or has come) and
+        for which no message was sent: marked as sent for their wake time, and returned
+        with it. Each run is claimed by one caller, however many look."""
+        now = utcnow()
+        due = (_one_of(RUN.c.status, PARKED_STATUSES),
+               RUN.c.wake_at <= now + timedelta(seconds=within), RUN.c.lease_owner.is_(None),
+               or_(RUN.c.enqueued_at.is_(None), RUN.c.enqueued_at < RUN.c.wake_at))
+        with self.db.read() as conn:  # the common case, nothing due, takes no write lock
+            run_ids = list(conn.execute(select(RUN.c.id).where(*due)
+                                        .order_by(RUN.c.wake_at).limit(limit)).scalars())
+        if not run_ids:
+            return []
+        with self.db.write() as conn:  # the conditions again: another sweeper may have won
+            return [tuple(row) for row in conn.execute(
+                update(RUN).where(RUN.c.id.in_(run_ids), *due)
+                .values(enqueued_at=RUN.c.wake_at).returning(RUN.c.id, RUN.c.wake_at))]
 
     def mark_enqueued(self, run_ids: list[str]) -> None:
         if not run_ids:

@@ -28,7 +28,7 @@ class WorkerRuntime:
         self.lease_keeper = LeaseKeeper(services.runs, services.executor.held_leases,
                                         settings.lease_seconds)
         self.sweeper = (Sweeper(services.runs, services.dispatcher, settings.sweep_interval,
-                                settings.sweep_grace) if sweep else None)
+                                settings.sweep_grace, settings.wake_interval) if sweep else None)
 
     def start(self) -> WorkerRuntime:
         self.worker.start()

@@ -61,6 +61,27 @@ def test_a_sleeping_run_is_released_and_finishes_when_its_time_comes(embedded, h
     assert http_server.hits["/after"] == 1
 
 
+def test_a_sleep_past_the_delayed_message_horizon_is_woken_by_the_timer(embedded, monkeypatch):
+    # given no delayed messages at all: every wake is left to the sweeper's timer
+    monkeypatch.setattr("n8nclone.engine.executor.DELAYED_MESSAGE_HORIZON", timedelta(0))
+    sent = []
+    send = embedded.dispatcher.send
+    monkeypatch.setattr(embedded.dispatcher, "send",
+                        lambda run_id, delay=0.0: (sent.append(delay), send(run_id, delay)))
+    workflow = _line("long-nap", {"key": "nap", "type": "wait.sleep",
+                                  "params": {"duration": "1s"}},
+                     {"key": "done", "type": "data.set", "params": {"values": {"ok": True}}})
+
+    # when a run sleeps
+    _, run_id = save_and_start(embedded, workflow)
+
+    # expect it to finish after its sleep, woken by a message the timer sent for its time
+    assert wait_for_status(embedded, run_id) == "succeeded"
+    nap = steps_by_key(embedded.run_queries.get_run(run_id))["nap"]
+    assert ts(nap["ended_at"]) >= ts(nap["output"]["slept_until"])
+    assert len(sent) == 2 and sent[1] <= 0.5  # the start, then the timer's (due within a tick)
+
+
 # -- wait.event ---------------------------------------------------------------------------
 
 

@@ -4,6 +4,10 @@ when someone else acted on it meanwhile."""
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -98,3 +102,56 @@ def test_release_without_the_lease_writes_nothing(runs, leased):
     # expect nothing written
     assert step_status(runs, leased.id) == {"start": "running"}
     assert run_row(runs, leased.id).lease_owner == "w1"
+
+
+def park(runs: RunStore, count: int, wake_in: float) -> list[str]:
+    """`count` runs sleeping until `wake_in` seconds from now, no message sent for it (as
+    the engine leaves a wake past its delayed-message horizon)."""
+    record = WorkflowStore(runs.db).create({"name": f"wf-{wake_in}", "nodes": [],
+                                            "edges": []}, {})
+    run_ids = []
+    for _ in range(count):
+        run_id, _ = runs.create_run(workflow_id=record.id, version_id=record.version_id,
+                                    input=None, trigger_type="manual")
+        run = runs.acquire_lease(run_id, "w1", ttl=30)
+        assert runs.release(run_id, "w1", status="sleeping", wake_seq=run.wake_seq,
+                            wake_at=utcnow() + timedelta(seconds=wake_in)) == "sleeping"
+        run_ids.append(run_id)
+    return run_ids
+
+
+def test_due_wakes_are_claimed_once_with_their_wake_time(runs):
+    # given runs due now, runs due within a second and runs due in an hour
+    due_now = park(runs, 3, 0.2)
+    time.sleep(0.3)
+    due_soon = park(runs, 2, 0.5)
+    park(runs, 2, 3600)
+
+    # expect a claim looking a second ahead to take the first two groups, with their times
+    claimed = dict(runs.claim_due_wakes(within=1.0))
+    assert set(claimed) == set(due_now + due_soon)
+    assert all(claimed[r] > utcnow() for r in due_soon)
+    # and nothing to be claimed twice
+    assert runs.claim_due_wakes(within=1.0) == []
+
+
+def test_racing_sweepers_claim_each_run_once(runs):
+    # given 40 runs due, and four sweepers looking at the same moment
+    run_ids = park(runs, 40, 0.2)
+    time.sleep(0.3)
+    results: list[list] = []
+    barrier = threading.Barrier(4)
+
+    def claim() -> None:
+        barrier.wait()
+        results.append([run_id for run_id, _ in runs.claim_due_wakes()])
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # expect every run claimed by exactly one of them
+    claimed = [run_id for result in results for run_id in result]
+    assert sorted(claimed) == sorted(run_ids)
