@@ -1,12 +1,11 @@
 """The `n8nclone` command: up, worker, migrate, workflow import|export|list, run, cancel,
-event-key create|list|delete, send-event."""
+event-key create|list|delete, credential add|list|delete, send-event."""
 
 from __future__ import annotations
 
 import argparse
 import gc
 import json
-import logging
 import signal
 import sys
 import threading
@@ -17,6 +16,7 @@ from typing import Any
 
 from n8nclone.config import ConfigError, Settings, load_settings
 from n8nclone.errors import UserInputError
+from n8nclone.logs import setup_logging
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 # No worker needs to hold the run any more: finished, or waiting for time or an event.
@@ -25,12 +25,6 @@ PARKED = (*TERMINAL, "retrying", "sleeping", "waiting")
 
 class CliError(Exception):
     """A message for the user; the command exits with status 2."""
-
-
-def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _services(settings: Settings, *, migrate: bool = True):
@@ -65,7 +59,7 @@ def cmd_worker(args, settings: Settings) -> int:
     if not settings.uses_redis:
         raise CliError("`n8nclone worker` needs REDIS_URL (without it, `n8nclone up` runs "
                        "the workers in-process)")
-    _setup_logging(settings)
+    setup_logging(settings)
     runtime = WorkerRuntime(_services(settings, migrate=False), threads=args.threads).start()
     _serve_until_stopped(f"worker ready ({runtime.worker.worker_threads} threads)")
     runtime.stop()
@@ -85,7 +79,7 @@ def _serve_until_stopped(ready_message: str) -> None:
 def cmd_scheduler(args, settings: Settings) -> int:
     from n8nclone.triggers.schedules import build_scheduler
 
-    _setup_logging(settings)
+    setup_logging(settings)
     # Without REDIS_URL nobody could receive a message from this process: the runs it
     # starts wait queued in the database until the sweep of `n8nclone up` takes them.
     scheduler = build_scheduler(_services(settings), dispatch=settings.uses_redis)
@@ -250,6 +244,60 @@ def cmd_event_key_delete(args, settings: Settings) -> int:
     return 0
 
 
+def _credentials(settings: Settings):
+    from n8nclone.credentials.crypto import SecretKeyLoader
+    from n8nclone.credentials.vault import CredentialVault
+    from n8nclone.store.credentials import CredentialStore
+
+    return CredentialVault(CredentialStore(_database(settings)),
+                           SecretKeyLoader.from_settings(settings))
+
+
+def _secret_value(option: str | None) -> str:
+    """The value of `credential add`: --value, standard input for `-`, else a prompt."""
+    if option == "-":
+        value = sys.stdin.read()
+        # `echo KEY |` and files end with one newline that is not part of the secret.
+        if value.endswith("\r\n"):
+            return value[:-2]
+        return value[:-1] if value.endswith("\n") else value
+    if option is not None:
+        return option
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("secret value (not shown): ")
+    raise CliError("give the secret with --value SECRET, or --value - to read it from "
+                   "standard input")
+
+
+def cmd_credential_add(args, settings: Settings) -> int:
+    value = _secret_value(args.value)
+    info, created = _credentials(settings).save(args.name, args.type, value)
+    print(f"credential '{info.name}' {'added' if created else 'updated'} "
+          f"({info.type}, {info.hint})")
+    return 0
+
+
+def cmd_credential_list(args, settings: Settings) -> int:
+    infos = _credentials(settings).list()
+    if not infos:
+        print("no credentials yet: `n8nclone credential add NAME --type TYPE --value -` "
+              "adds one")
+        return 0
+    rows = [(i.name, i.type, i.hint, i.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC"))
+            for i in infos]
+    print(_table(("name", "type", "hint", "updated"), rows))
+    return 0
+
+
+def cmd_credential_delete(args, settings: Settings) -> int:
+    if not _credentials(settings).delete(args.name):
+        raise CliError(f"no credential named {args.name!r}")
+    print(f"credential '{args.name}' deleted; steps naming it now fail")
+    return 0
+
+
 def cmd_send_event(args, settings: Settings) -> int:
     from n8nclone.store.clock import utcnow
     from n8nclone.triggers.events import EventIn, ingest_events
@@ -324,17 +372,37 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _print_run(run: dict) -> None:
-    rows = [(s["key"], s["type"], s["status"], str(s["attempts"]),
+    header = ["key", "type", "status", "attempts", "duration"]
+    rows = [[s["key"], s["type"], s["status"], str(s["attempts"]),
              "" if s["duration_ms"] is None or s["status"] == "skipped"
-             else f"{s['duration_ms']} ms") for s in run["steps"]]
-    print(_table(("key", "type", "status", "attempts", "duration"), rows))
+             else f"{s['duration_ms']} ms"] for s in run["steps"]]
+    usage = run.get("usage") or {}
+    if usage.get("metered_steps"):  # AI steps ran: their model, tokens and cost
+        header += ["model", "tokens", "cost"]
+        for row, step in zip(rows, run["steps"], strict=True):
+            used = step.get("usage") or {}
+            row += [used.get("model") or "", _tokens(used) if used else "",
+                    _cost(used.get("cost_usd")) if used else ""]
+    print(_table(header, rows))
     total = "" if run["duration_ms"] is None else f" in {run['duration_ms']} ms"
     print(f"\nrun {run['id']} {run['status']}{total}")
+    if usage.get("metered_steps"):
+        print(f"AI usage: {_tokens(usage)} tokens, cost {_cost(usage.get('cost_usd'))}")
     if run.get("error"):
         # Why the run failed is an error message: stderr, naming the step it came from.
         error = run["error"]
         where = f"step '{error['node']}' failed: " if error.get("node") else ""
         print(f"error: {where}{error.get('message')}", file=sys.stderr)
+
+
+def _tokens(usage: dict) -> str:
+    """"total (prompt + completion)"."""
+    return (f"{usage.get('total_tokens') or 0} ({usage.get('prompt_tokens') or 0} + "
+            f"{usage.get('completion_tokens') or 0})")
+
+
+def _cost(cost_usd: float | None) -> str:
+    return "unknown" if cost_usd is None else f"${cost_usd:.6f}"
 
 
 # -- parser ---------------------------------------------------------------------------
@@ -389,6 +457,24 @@ def build_parser() -> argparse.ArgumentParser:
     kdelete = ksub.add_parser("delete", help="revoke an event key")
     kdelete.add_argument("name")
     kdelete.set_defaults(func=cmd_event_key_delete)
+
+    credential = sub.add_parser("credential", help="add, list or delete credentials "
+                                "(encrypted secrets that steps use by name)")
+    csub = credential.add_subparsers(dest="credential_command", required=True,
+                                     metavar="ACTION")
+    cadd = csub.add_parser("add", help="add a credential, or replace the one of that name")
+    cadd.add_argument("name", help="how workflow steps name it")
+    cadd.add_argument("--type", required=True,
+                      help="llm_api_key, http_header, http_basic or bearer_token")
+    cadd.add_argument("--value", help="the secret (- reads it from standard input; without "
+                      "--value it is asked for). http_header: 'Header-Name: secret'; "
+                      "http_basic: 'user:password'")
+    cadd.set_defaults(func=cmd_credential_add)
+    csub.add_parser("list", help="list credentials (masked)").set_defaults(
+        func=cmd_credential_list)
+    cdelete = csub.add_parser("delete", help="delete a credential")
+    cdelete.add_argument("name")
+    cdelete.set_defaults(func=cmd_credential_delete)
 
     send = sub.add_parser("send-event", help="send an event (starts and resumes runs)")
     send.add_argument("name", help="the event name, e.g. order/created")

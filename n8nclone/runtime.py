@@ -32,6 +32,8 @@ async def background_services():
         ThreadPoolExecutor(max_workers=32, thread_name_prefix="n8nclone-io"))
     services = await asyncio.to_thread(get_services)
     settings = services.settings
+    # A secret key for credentials exists from the first start (generated, and said so).
+    await asyncio.to_thread(services.credentials.ensure_key)
     if settings.uses_redis:
         runtime = None
         sweeper = Sweeper(services.runs, services.dispatcher, settings.sweep_interval,

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from dramatiq import Broker
 
 from n8nclone.config import Settings, load_settings
+from n8nclone.credentials.crypto import SecretKeyLoader
+from n8nclone.credentials.vault import CredentialVault
 from n8nclone.engine.executor import EngineConfig, Executor
 from n8nclone.engine.run_waiters import RunWaiters
 from n8nclone.nodes.registry import NodeRegistry, default_registry
+from n8nclone.store.credentials import CredentialStore
 from n8nclone.store.db import Database, get_database
 from n8nclone.store.run_queries import RunQueries
 from n8nclone.store.runs import RunStore
@@ -35,6 +38,7 @@ class Services:
     dispatcher: BrokerDispatcher
     executor: Executor
     triggers: TriggerIndex
+    credentials: CredentialVault
     run_waiters: RunWaiters = field(default_factory=RunWaiters)  # webhooks awaiting runs
 
 
@@ -57,8 +61,11 @@ def build_services(settings: Settings | None = None) -> Services:
         serialize_engine_work=db.is_sqlite))
     services = Services(settings=settings, db=db, runs=runs, run_queries=RunQueries(db),
                         workflows=WorkflowStore(db), registry=registry, broker=broker,
-                        dispatcher=dispatcher, executor=executor, triggers=TriggerIndex(db))
+                        dispatcher=dispatcher, executor=executor, triggers=TriggerIndex(db),
+                        credentials=CredentialVault(CredentialStore(db),
+                                                    SecretKeyLoader.from_settings(settings)))
     executor.event_sink = lambda events: _send_events(services, events)
+    executor.find_credential = services.credentials.resolve
     attach_run_observers(services)
     return services
 

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from n8nclone import __version__
 from n8nclone.api import node_types, runs, workflows
+from n8nclone.api.credentials import router as credentials_router
 from n8nclone.api.errors import install_error_handlers
 from n8nclone.api.events import router as events_router
 from n8nclone.api.webhooks import router as webhooks_router
@@ -25,5 +26,6 @@ def build_api() -> FastAPI:
     api.include_router(runs.router)
     api.include_router(node_types.router)
     api.include_router(events_router)
+    api.include_router(credentials_router)
     api.include_router(webhooks_router)
     return api

@@ -71,6 +71,14 @@ async def read_workflow(ref: str, services: ServicesDep) -> dict:
     return workflow_public(await asyncio.to_thread(_get, services, ref))
 
 
+@router.get("/{ref}/usage")
+async def workflow_usage(ref: str, services: ServicesDep) -> dict:
+    """Tokens, cost and latency of metered calls (LLMs), summed over all the workflow's runs."""
+    record = await asyncio.to_thread(_get, services, ref)
+    usage = await asyncio.to_thread(services.run_queries.workflow_usage, record.id)
+    return {"workflow_id": record.id, **usage}
+
+
 @router.put("/{ref}")
 async def update_workflow(ref: str, services: ServicesDep,
                           workflow: dict = WORKFLOW_FILE) -> dict:

@@ -25,7 +25,9 @@ from n8nclone.engine.errors import NonRetriableError, error_data
 from n8nclone.engine.fair_lock import FairLock
 from n8nclone.engine.jsonsafe import json_safe
 from n8nclone.engine.retry import RetryPolicy
+from n8nclone.engine.secrets import scrub_secrets
 from n8nclone.engine.steps_view import StepsView
+from n8nclone.engine.usage import step_usage
 from n8nclone.expressions import ExpressionError, render_params
 from n8nclone.graph.plan import Plan
 from n8nclone.graph.progress import is_complete, next_steps
@@ -110,6 +112,8 @@ class Executor:
         self.config = config
         self.waits = waits or WaitStore(store.db)
         self.event_sink = event_sink  # how event.send emits events (set by the services)
+        # How nodes find credentials by name (set by the services): name -> Credential.
+        self.find_credential: Callable[[str], Any] | None = None
         self._plans: dict[int, Plan] = {}
         self._plans_lock = threading.Lock()
         self._held: set[str] = set()
@@ -300,10 +304,10 @@ class _RunDriver:
             node_type = self.ex.registry.get(self.plan.nodes[attempt.key].type)
             if node_type.waits_on_io:
                 with self.ex.waiting():
-                    output, exc = self._call_node(attempt, params)
+                    output, exc, ctx = self._call_node(attempt, params)
             else:
-                output, exc = self._call_node(attempt, params)
-            self._settle(attempt, output, exc)
+                output, exc, ctx = self._call_node(attempt, params)
+            self._settle(attempt, output, exc, ctx)
             return
         for attempt, params in jobs:
             if self.pool is None:
@@ -319,15 +323,14 @@ class _RunDriver:
                            return_when=FIRST_COMPLETED)
         for future in done:
             attempt = self.in_flight.pop(future)
-            output, exc = future.result()
-            self._settle(attempt, output, exc)
+            self._settle(attempt, *future.result())
 
     def _drain_in_flight(self) -> None:
         """Wait for steps still running and record their real results."""
         for future, attempt in list(self.in_flight.items()):
             with self.ex.waiting():
-                output, exc = future.result()
-            self._settle(attempt, output, exc)
+                result = future.result()
+            self._settle(attempt, *result)
         self.in_flight.clear()
         if self.finished:
             self.ex.store.checkpoint(self.run.id, self.owner, finished=self.finished)
@@ -353,22 +356,37 @@ class _RunDriver:
         except ExpressionError as exc:
             raise ExpressionError(exc.param, exc.reason, node=key) from None
 
-    def _call_node(self, attempt: _Attempt, params: dict) -> tuple[Any, BaseException | None]:
+    def _call_node(self, attempt: _Attempt, params: dict
+                   ) -> tuple[Any, BaseException | None, NodeContext]:
         """Run the node's code; never raises (errors are data)."""
         node = self.plan.nodes[attempt.key]
         node_type = self.ex.registry.get(node.type)
         ctx = NodeContext(run_id=self.run.id, workflow_id=self.run.workflow_id,
                           node_key=attempt.key, attempt=attempt.number, trigger=self.run.input,
-                          inputs=attempt.inputs, send_events=self.ex.event_sink)
+                          inputs=attempt.inputs, send_events=self.ex.event_sink,
+                          find_credential=self.ex.find_credential,
+                          budget_left_usd=self._budget_left())
         try:
-            return node_type().execute(ctx, params), None
+            return node_type().execute(ctx, params), None, ctx
         except Exception as exc:  # noqa: BLE001  any node error becomes step data
-            return None, exc
+            return None, exc, ctx
 
-    def _settle(self, attempt: _Attempt, output: Any, exc: BaseException | None) -> None:
+    def _budget_left(self) -> float | None:
+        """What the run may still spend under the workflow's budget (None: no budget)."""
+        budget = self.plan.settings.get("budget_usd")
+        if budget is None:
+            return None
+        unsaved = sum(f.usage.cost_usd for f in self.finished
+                      if f.usage is not None and f.usage.cost_usd is not None)
+        return budget - self.ex.store.run_cost(self.run.id) - unsaved
+
+    def _settle(self, attempt: _Attempt, output: Any, exc: BaseException | None,
+                ctx: NodeContext | None = None) -> None:
         """Turn a node's result into the checkpoint to commit next."""
         key, now = attempt.key, utcnow()
         record = self.records[key]
+        usage = step_usage(ctx.usage) if ctx is not None and ctx.usage else None
+        secrets = ctx.revealed if ctx is not None else ()
         if exc is None and isinstance(output, (SleepUntil, WaitForEvent)):
             self._start_waiting(attempt, output, now)
             return
@@ -377,7 +395,7 @@ class _RunDriver:
             if isinstance(output, Routed):
                 output, port = output.output, output.port
             try:
-                output = json_safe(output)
+                output = scrub_secrets(json_safe(output), secrets)
             except (TypeError, ValueError) as err:
                 exc = TypeError(f"the output cannot be stored as JSON: {err}")
             else:
@@ -385,19 +403,19 @@ class _RunDriver:
                 record.status, record.port = "succeeded", port
                 self.finished.append(StepFinish(key, attempt.number, "succeeded",
                                                 attempt.started_at, output=output, port=port,
-                                                ended_at=now))
+                                                ended_at=now, usage=usage))
                 return
-        error = error_data(exc) | {"attempt": attempt.number}
+        error = scrub_secrets(error_data(exc), secrets) | {"attempt": attempt.number}
         decision = self._policy(key).decide(exc, attempt.number, now)
         if decision.retry:
             record.status, record.next_attempt_at = "retrying", decision.at
             self.finished.append(StepFinish(key, attempt.number, "retrying", attempt.started_at,
                                             error=error, next_attempt_at=decision.at,
-                                            ended_at=now))
+                                            ended_at=now, usage=usage))
             return
         record.status = "failed"
         self.finished.append(StepFinish(key, attempt.number, "failed", attempt.started_at,
-                                        error=error, ended_at=now))
+                                        error=error, ended_at=now, usage=usage))
         if self.failure is None:
             self.failure = error | {"node": key}
 

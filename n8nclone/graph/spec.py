@@ -57,6 +57,8 @@ class SettingsSpec(_Strict):
     concurrency: ConcurrencySpec | None = None
     idempotency_key: str | None = None
     cancel_on: list[CancelOnSpec] | None = None
+    # What one run may spend on metered calls (LLMs), in USD; a call that could pass it fails.
+    budget_usd: float | None = Field(default=None, gt=0)
 
     @field_validator("timeout")
     @classmethod

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from n8nclone.engine.errors import NonRetriableError
 from n8nclone.nodes.schema import Param
 from n8nclone.triggers.registration import Registration
 
@@ -21,6 +22,34 @@ class Routed:
     port: str
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What one call to a metered service (an LLM) consumed. A node reports it with
+    `ctx.report_usage`; the engine stores it on the step (summed over the step's attempts)
+    and the run's totals add it up. `cost_usd` is None when the price is unknown."""
+
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+
+
+SECRET_FIELDS = ("value", "password")  # of a credential's data; the rest (a header's name,
+# a user name) are not secret and stay readable in what a step stores
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A stored credential, decrypted: its `type` (llm_api_key, http_header, http_basic,
+    bearer_token) says which fields `data` holds."""
+
+    name: str
+    type: str
+    data: dict[str, str]
+
+
 @dataclass
 class NodeContext:
     """What a node may know about the run it works in. Nodes never touch the database."""
@@ -33,7 +62,30 @@ class NodeContext:
     inputs: dict[str, Any] = field(default_factory=dict)  # live predecessor key -> output
     # Emits events ([{"name", "data", "id"?}] -> their ids); None where events are not wired.
     send_events: Callable[[list[dict]], list[str]] | None = None
+    # Finds a credential by name (decrypted); raises NonRetriableError when there is none or
+    # it cannot be decrypted. None where credentials are not wired.
+    find_credential: Callable[[str], Credential] | None = None
+    # What the run may still spend (the workflow's `budget_usd` minus what its steps cost so
+    # far); None when the workflow has no budget.
+    budget_left_usd: float | None = None
+    usage: list[Usage] = field(default_factory=list)  # what this step reported (report_usage)
+    # Secret values this step saw (through `credential`): the engine removes them from the
+    # step's output and error before storing them.
+    revealed: set[str] = field(default_factory=set)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("n8nclone.node"))
+
+    def credential(self, name: str) -> Credential:
+        """The credential called `name`, decrypted; its secret values are noted as revealed."""
+        if self.find_credential is None:
+            raise NonRetriableError("credentials are not available here")
+        found = self.find_credential(name)
+        self.revealed.update(v for k, v in found.data.items()
+                             if k in SECRET_FIELDS and isinstance(v, str) and v)
+        return found
+
+    def report_usage(self, usage: Usage) -> None:
+        """Record what a call of this step consumed (tokens, cost, latency)."""
+        self.usage.append(usage)
 
     @property
     def input(self) -> Any:

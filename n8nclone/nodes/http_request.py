@@ -6,6 +6,7 @@ Retry-After is retried no sooner than it asks); other 4xx fail at once.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import threading
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 import httpx
 
 from n8nclone.engine.errors import NonRetriableError, RetryAfterError
-from n8nclone.nodes.base import NodeContext, NodeType
+from n8nclone.nodes.base import Credential, NodeContext, NodeType
 from n8nclone.nodes.schema import Param
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -64,6 +65,9 @@ class HttpRequest(NodeType):
         Param("method", "options", default="GET", options=METHODS),
         Param("url", "string", required=True, help="Full URL, e.g. https://api.example.com/users."),
         Param("headers", "json", default={}, help="Header names to values."),
+        Param("credential", "string",
+              help="Name of a stored credential (http_header, http_basic or bearer_token) "
+                   "to authenticate with."),
         Param("query", "json", default={}, help="Query string parameters."),
         Param("body_type", "options", default="none", options=("none", "json", "raw", "form")),
         Param("json", "json", help="JSON body.", show_if={"body_type": ("json",)}),
@@ -79,6 +83,8 @@ class HttpRequest(NodeType):
 
     def execute(self, ctx: NodeContext, params: dict):
         request = self._build_request(params)
+        if params.get("credential"):
+            authenticate(request, ctx.credential(params["credential"]))
         try:
             response = shared_client().send(request, follow_redirects=params["follow_redirects"])
         except httpx.TimeoutException:
@@ -143,6 +149,21 @@ class HttpRequest(NodeType):
                 raise RetryAfterError(message, retry_after)
             raise RuntimeError(message)  # retriable with the normal backoff
         raise NonRetriableError(message)
+
+
+def authenticate(request: httpx.Request, credential: Credential) -> None:
+    """Add the credential's header to the request (it wins over a header of the same name)."""
+    data = credential.data
+    if credential.type == "http_header":
+        request.headers[data["name"]] = data["value"]
+    elif credential.type == "bearer_token":
+        request.headers["Authorization"] = f"Bearer {data['value']}"
+    elif credential.type == "http_basic":
+        pair = f"{data['user']}:{data['password']}".encode()
+        request.headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+    else:
+        raise NonRetriableError(f"credential '{credential.name}' is of type {credential.type}; "
+                                "an HTTP request takes http_header, http_basic or bearer_token")
 
 
 NODE_TYPE = HttpRequest

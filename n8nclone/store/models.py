@@ -115,6 +115,14 @@ class Step(SQLModel, table=True):
     started_at: Optional[datetime] = None
     ended_at: Optional[datetime] = None
     next_attempt_at: Optional[datetime] = None
+    # What the step's calls to metered services (LLMs) consumed, summed over its attempts;
+    # null for steps that made none. cost_usd stays null when no call had a known price.
+    model: Optional[str] = None
+    prompt_tokens: Optional[int] = None
+    completion_tokens: Optional[int] = None
+    total_tokens: Optional[int] = None
+    cost_usd: Optional[float] = None
+    latency_ms: Optional[float] = None
 
 
 class StepAttempt(SQLModel, table=True):
@@ -201,6 +209,22 @@ class EventKey(SQLModel, table=True):
     key_hash: str = Field(unique=True)  # sha256 hex of the key: looked up by it
     hint: str
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Credential(SQLModel, table=True):
+    """A named secret that workflow steps use by name (an API key, a header, a password).
+
+    `ciphertext` is a Fernet token (n8nclone.credentials.crypto) of the credential's data;
+    the plain secret is never stored. `hint` is a masked tail (at most 4 characters of the
+    secret) that tells credentials apart in listings."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    type: str  # llm_api_key, http_header, http_basic, bearer_token
+    hint: str
+    ciphertext: str
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 # The event list pages by (received_at, id), newest first, with or without a name filter.

@@ -6,7 +6,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from n8nclone.store.db import Database
 from n8nclone.store.models import Run, Step, StepAttempt, Workflow
@@ -19,6 +19,23 @@ WF = Workflow.__table__
 _RUN_COLUMNS = (RUN.c.id, RUN.c.workflow_id, WF.c.name.label("workflow"), RUN.c.version_id,
                 RUN.c.status, RUN.c.trigger_type, RUN.c.started_at, RUN.c.ended_at,
                 RUN.c.updated_at, RUN.c.step_count, RUN.c.error, RUN.c.wake_at)
+
+
+_USAGE_SUMS = (func.count(STEP.c.model).label("metered_steps"),
+               func.sum(STEP.c.prompt_tokens).label("prompt_tokens"),
+               func.sum(STEP.c.completion_tokens).label("completion_tokens"),
+               func.sum(STEP.c.total_tokens).label("total_tokens"),
+               func.sum(STEP.c.cost_usd).label("cost_usd"),
+               func.sum(STEP.c.latency_ms).label("latency_ms"))
+
+
+def _usage_totals(row) -> dict[str, Any]:
+    """Sums over steps; zero tokens (and cost null) when no step made a metered call."""
+    data = dict(row._mapping)
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        data[key] = int(data[key] or 0)
+    data["latency_ms"] = float(data["latency_ms"] or 0.0)
+    return data
 
 
 class BadCursor(ValueError):
@@ -97,6 +114,7 @@ class RunQueries:
                                  .order_by(STEP.c.id)).all()  # the order they were reached
             attempts = conn.execute(select(ATTEMPT).where(ATTEMPT.c.run_id == run_id)
                                     .order_by(ATTEMPT.c.node_key, ATTEMPT.c.number)).all()
+            usage = conn.execute(select(*_USAGE_SUMS).where(STEP.c.run_id == run_id)).one()
         run = _run_summary(row)
         run["deadline_at"] = _iso(run["deadline_at"])
         by_step: dict[str, list] = {}
@@ -112,5 +130,19 @@ class RunQueries:
             "next_attempt_at": _iso(s.next_attempt_at),
             "duration_ms": _duration_ms(s.started_at, s.ended_at),
             "attempt_history": by_step.get(s.node_key, []),
+            "usage": None if s.model is None else {
+                "model": s.model, "prompt_tokens": s.prompt_tokens,
+                "completion_tokens": s.completion_tokens, "total_tokens": s.total_tokens,
+                "cost_usd": s.cost_usd, "latency_ms": s.latency_ms},
         } for s in steps]
+        run["usage"] = _usage_totals(usage)
         return run
+
+    def workflow_usage(self, workflow_id: int) -> dict[str, Any]:
+        """Usage summed over every run of a workflow, with the number of runs."""
+        with self.db.read() as conn:
+            runs = conn.execute(select(func.count()).where(RUN.c.workflow_id == workflow_id)
+                                ).scalar()
+            usage = conn.execute(select(*_USAGE_SUMS).join(RUN, RUN.c.id == STEP.c.run_id)
+                                 .where(RUN.c.workflow_id == workflow_id)).one()
+        return {"runs": runs, **_usage_totals(usage)}

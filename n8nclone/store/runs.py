@@ -64,6 +64,18 @@ class StepStart:
     input: Any
 
 
+@dataclass(frozen=True)
+class StepUsage:
+    """What one attempt's metered calls consumed (added to the step's totals)."""
+
+    model: str | None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float | None = None
+    latency_ms: float = 0.0
+
+
 @dataclass
 class StepFinish:
     key: str
@@ -77,6 +89,7 @@ class StepFinish:
     ended_at: datetime = field(default_factory=utcnow)
     ends_attempt: bool = True  # False: the step was not executing (e.g. waiting to retry)
     wait: dict | None = None  # a wait row to record with it (store.waits.wait_values)
+    usage: StepUsage | None = None  # what the attempt consumed (LLM tokens and cost)
 
 
 _STEP_INSERT_KEYS = ("run_id", "node_key", "node_type", "status", "attempts", "input",
@@ -111,6 +124,21 @@ class _Checkpoint:
         .values(status="running", attempts=bindparam("attempts"), input=bindparam("input"),
                 error=None, started_at=bindparam("started_at"), ended_at=None,
                 next_attempt_at=None))
+    # Usage adds up over a step's attempts; an unknown cost (null) leaves the sum as it is.
+    add_usage = HotStatement(
+        update(STEP)
+        .where(STEP.c.run_id == bindparam("b_run"), STEP.c.node_key == bindparam("b_key"))
+        .values(model=func.coalesce(bindparam("model"), STEP.c.model),
+                prompt_tokens=func.coalesce(STEP.c.prompt_tokens + bindparam("pt"),
+                                            bindparam("pt")),
+                completion_tokens=func.coalesce(STEP.c.completion_tokens + bindparam("ct"),
+                                                bindparam("ct")),
+                total_tokens=func.coalesce(STEP.c.total_tokens + bindparam("tt"),
+                                           bindparam("tt")),
+                cost_usd=func.coalesce(STEP.c.cost_usd + bindparam("cost"), STEP.c.cost_usd,
+                                       bindparam("cost")),
+                latency_ms=func.coalesce(STEP.c.latency_ms + bindparam("ms"),
+                                         bindparam("ms"))))
     add_step = HotStatement(insert(STEP), _STEP_INSERT_KEYS)
     add_attempt = HotStatement(insert(ATTEMPT), _ATTEMPT_INSERT_KEYS)
     add_wait = HotStatement(insert(WAIT), WAIT_INSERT_KEYS)
@@ -333,6 +361,12 @@ class RunStore:
                                 .where(STEP.c.run_id == run_id)).all()
         return {r[0]: StepRecord(r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
+    def run_cost(self, run_id: str) -> float:
+        """What the run's steps have cost so far (USD, known prices only)."""
+        with self.db.read() as conn:
+            return conn.execute(select(func.coalesce(func.sum(STEP.c.cost_usd), 0.0))
+                                .where(STEP.c.run_id == run_id)).scalar() or 0.0
+
     def load_output(self, run_id: str, key: str) -> Any:
         with self.db.read() as conn:
             return conn.execute(select(STEP.c.output).where(STEP.c.run_id == run_id,
@@ -386,6 +420,12 @@ class RunStore:
             for f in finished])
         if updated != len(finished):
             raise RuntimeError(f"run {run_id}: a finished step has no checkpoint row")
+        used = [{"b_run": run_id, "b_key": f.key, "model": f.usage.model,
+                 "pt": f.usage.prompt_tokens, "ct": f.usage.completion_tokens,
+                 "tt": f.usage.total_tokens, "cost": f.usage.cost_usd, "ms": f.usage.latency_ms}
+                for f in finished if f.usage is not None]
+        if used:
+            _Checkpoint.add_usage.rowcount(conn, used)
         attempts = [
             {"run_id": run_id, "node_key": f.key, "number": f.attempt,
              "status": "failed" if f.status in ("failed", "retrying", "cancelled")

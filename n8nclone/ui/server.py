@@ -81,9 +81,12 @@ def main(argv: list[str] | None = None) -> None:
     reset_disk_state_manager()
     # Migrate here, not in the `up` parent, so the long-lived parent stays small.
     from n8nclone.config import load_settings
+    from n8nclone.logs import setup_logging
     from n8nclone.store.migrate import migrate
 
-    migrate(load_settings().database_url)
+    settings = load_settings()
+    setup_logging(settings)
+    migrate(settings.database_url)
     runner = run_granian if args.server == "granian" else run_uvicorn
     runner(args.host, args.port)
 

@@ -13,7 +13,7 @@ import pytest
 
 from n8nclone.engine.errors import NonRetriableError, RetryAfterError
 from n8nclone.engine.retry import RetryPolicy
-from n8nclone.nodes.base import NodeContext
+from n8nclone.nodes.base import Credential, NodeContext
 from n8nclone.nodes.http_request import HttpRequest, parse_retry_after
 from tests.utils.http_server import Reply, ScriptedServer
 
@@ -380,3 +380,39 @@ def test_parse_retry_after_forms():
     assert parse_retry_after("") is None
     assert parse_retry_after("later") is None
     assert parse_retry_after("-5") is None
+
+
+# -- credentials --------------------------------------------------------------------------
+
+
+def call_with(credential: Credential, **params):
+    """Execute http.request whose `credential` parameter names `credential`."""
+    ctx = NodeContext(run_id="r1", workflow_id=1, node_key="call", attempt=1, trigger=None,
+                      find_credential=lambda name: credential)
+    return HttpRequest().execute(ctx, HttpRequest.with_defaults(
+        params | {"credential": credential.name})), ctx
+
+
+@pytest.mark.parametrize(("credential", "name", "value"), [
+    (Credential("h", "http_header", {"name": "X-Api-Key", "value": "k-123456789"}),
+     "x-api-key", "k-123456789"),
+    (Credential("b", "bearer_token", {"value": "tok-123456789"}),
+     "authorization", "Bearer tok-123456789"),
+    (Credential("u", "http_basic", {"user": "ada", "password": "pa:ss-123"}),
+     "authorization", "Basic YWRhOnBhOnNzLTEyMw=="),
+])
+def test_a_credential_authenticates_the_request(http_server, credential, name, value):
+    # when a request names a credential, and also sets that header itself
+    _, ctx = call_with(credential, url=f"{http_server.url}/me",
+                       headers={"Authorization": "mine", "X-Api-Key": "mine"})
+
+    # expect the credential's header on the wire, winning over the written one
+    assert header(last_request(http_server), name) == value
+    # and its secret noted, so the engine masks it wherever the step's data is stored
+    assert ctx.revealed & set(credential.data.values())
+
+
+def test_a_credential_of_another_kind_fails_clearly(http_server):
+    with pytest.raises(NonRetriableError, match="type llm_api_key; an HTTP request takes"):
+        call_with(Credential("ai", "llm_api_key", {"value": "sk-1"}), url=http_server.url)
+    assert http_server.requests == []
