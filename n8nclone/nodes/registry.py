@@ -38,6 +38,7 @@ class NodeRegistry:
 def default_registry() -> NodeRegistry:
     """The built-in node types plus installed plug-ins."""
     from n8nclone.nodes import (
+        ai_prompt,
         data_set,
         event_send,
         flow_if,
@@ -55,7 +56,7 @@ def default_registry() -> NodeRegistry:
     registry = NodeRegistry()
     for module in (trigger_manual, trigger_schedule, data_set, flow_if, flow_merge,
                    http_request, trigger_webhook, webhook_respond, trigger_event, wait_sleep,
-                   wait_event, event_send):
+                   wait_event, event_send, ai_prompt):
         registry.register(module.NODE_TYPE)
     for entry in entry_points(group="n8nclone.nodes"):
         registry.register(entry.load())
