@@ -195,6 +195,10 @@ def run_backend(label: str, env: dict[str, str], tmp: Path, workers: int, mode: 
         for concurrency in levels:
             count = requests if concurrency > 1 else max(100, requests // 4)
             rows.append((label, asyncio.run(load(url, mode, concurrency, count))))
+            if rows[-1][1].errors:  # what the server said about it
+                for log in sorted(tmp.glob("*.log")):
+                    tail = log.read_text(errors="replace").splitlines()[-15:]
+                    print(f"--- {log.name}\n" + "\n".join(tail), flush=True)
         return rows
     finally:
         for proc in reversed(procs):
