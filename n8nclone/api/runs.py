@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query
 
 from n8nclone.api.deps import ServicesDep, not_found
 from n8nclone.engine.control import cancel_run
+from n8nclone.errors import UserInputError
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -16,11 +18,35 @@ RunStatus = Literal["queued", "running", "retrying", "sleeping", "waiting", "suc
                     "cancelled"]
 
 
+def _as_utc(name: str, value: datetime | None) -> datetime | None:
+    """The time in UTC; a time without a zone is taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise UserInputError(f"{name}: {value.isoformat()} is out of range in UTC") from None
+
+
 @router.get("")
 async def list_runs(services: ServicesDep, workflow: str | None = None,
                     status: RunStatus | None = None,
+                    since: datetime | None = Query(
+                        None, description="only runs started at or after this time (ISO 8601; "
+                                          "without a timezone it is UTC)"),
+                    until: datetime | None = Query(
+                        None, description="only runs started before this time (ISO 8601; "
+                                          "without a timezone it is UTC)"),
                     limit: int = Query(50, ge=1, le=500),
                     cursor: str | None = None) -> dict:
+    """Runs, newest first, paginated by keyset: pass `next_cursor` back as `cursor` (with the
+    same filters). Each item has its status, workflow, trigger type, start and end times,
+    `duration_ms`, `step_count`, and the `total_tokens` and `cost_usd` of its LLM calls."""
+    since, until = _as_utc("since", since), _as_utc("until", until)
+    if since is not None and until is not None and since > until:
+        raise UserInputError("since: is later than until")
     workflow_id = None
     if workflow is not None:
         record = await asyncio.to_thread(services.workflows.find, workflow)
@@ -28,7 +54,8 @@ async def list_runs(services: ServicesDep, workflow: str | None = None,
             raise not_found(f"workflow {workflow!r}")
         workflow_id = record.id
     return await asyncio.to_thread(services.run_queries.list_runs, workflow_id=workflow_id,
-                                   status=status, limit=limit, cursor=cursor)
+                                   status=status, started_after=since, started_before=until,
+                                   limit=limit, cursor=cursor)
 
 
 @router.get("/{run_id}")

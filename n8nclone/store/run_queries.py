@@ -38,6 +38,18 @@ def _usage_totals(row) -> dict[str, Any]:
     return data
 
 
+def _page_usage(conn, run_ids: list[str]) -> dict[str, tuple[int, float | None]]:
+    """(total tokens, cost) of each of a page's runs, from one GROUP BY over their steps.
+    Tokens are 0 and cost None (no known price) for runs without metered calls."""
+    if not run_ids:
+        return {}
+    rows = conn.execute(select(STEP.c.run_id, func.sum(STEP.c.total_tokens),
+                               func.sum(STEP.c.cost_usd))
+                        .where(STEP.c.run_id.in_(run_ids))
+                        .group_by(STEP.c.run_id)).all()
+    return {run_id: (int(tokens or 0), cost) for run_id, tokens, cost in rows}
+
+
 class BadCursor(ValueError):
     pass
 
@@ -80,21 +92,37 @@ class RunQueries:
         self.db = db
 
     def list_runs(self, *, workflow_id: int | None = None, status: str | None = None,
+                  started_after: datetime | None = None, started_before: datetime | None = None,
                   limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
-        """Newest first, paginated by keyset (started_at, id): no OFFSET scans."""
+        """Newest first, paginated by keyset (started_at, id): no OFFSET scans.
+
+        `started_after` (inclusive) and `started_before` (exclusive) bound started_at; both
+        are aware datetimes. Each item carries its run's `total_tokens` and `cost_usd`."""
         query = select(*_RUN_COLUMNS).join(WF, WF.c.id == RUN.c.workflow_id)
         if workflow_id is not None:
             query = query.where(RUN.c.workflow_id == workflow_id)
         if status:
             query = query.where(RUN.c.status == status)
+        if started_after is not None:
+            query = query.where(RUN.c.started_at >= started_after)
+        if started_before is not None:
+            query = query.where(RUN.c.started_at < started_before)
         if cursor:
             started_at, run_id = decode_cursor(cursor)
-            query = query.where(or_(RUN.c.started_at < started_at,
+            # The plain bound lets the index seek to the cursor: behind an OR alone, SQLite
+            # scans the index from the newest run and skips every earlier page.
+            query = query.where(RUN.c.started_at <= started_at,
+                                or_(RUN.c.started_at < started_at,
                                     and_(RUN.c.started_at == started_at, RUN.c.id < run_id)))
         query = query.order_by(RUN.c.started_at.desc(), RUN.c.id.desc()).limit(limit + 1)
         with self.db.read() as conn:
             rows = conn.execute(query).all()
-        items = [_run_summary(r) for r in rows[:limit]]
+            usage = _page_usage(conn, [r.id for r in rows[:limit]])
+        items = []
+        for row in rows[:limit]:
+            item = _run_summary(row)
+            item["total_tokens"], item["cost_usd"] = usage.get(row.id, (0, None))
+            items.append(item)
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]

@@ -11,9 +11,9 @@ import reflex as rx
 
 from n8nclone.api.app import build_api
 from n8nclone.runtime import background_services
-from n8nclone.ui.pages import index
+from n8nclone.ui.pages import editor, index, workflows
 
-PAGES = (index,)
+PAGES = (index, workflows, editor)
 
 
 def create_app() -> rx.App:
@@ -21,7 +21,8 @@ def create_app() -> rx.App:
     reflex_app = rx.App(api_transformer=build_api())
     reflex_app.register_lifespan_task(background_services)
     for module in PAGES:
-        reflex_app.add_page(module.page, route=module.ROUTE, title=module.TITLE)
+        reflex_app.add_page(module.page, route=module.ROUTE, title=module.TITLE,
+                            on_load=getattr(module, "ON_LOAD", None))
     return reflex_app
 
 

@@ -16,6 +16,7 @@ def page() -> rx.Component:
             rx.text(
                 "Build workflows from nodes; every run is a durable, checkpointed step function."
             ),
+            rx.link("Workflows", href="/workflows"),
             rx.link("API documentation", href="/docs", is_external=True),
             spacing="4",
             padding_y="4em",

@@ -1,0 +1,1 @@
+"""Reusable UI components (functions returning `rx.Component`)."""

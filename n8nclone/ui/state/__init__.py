@@ -1,0 +1,1 @@
+"""UI state: one module per page (shared state, when it comes, in its own module)."""
