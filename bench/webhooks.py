@@ -111,6 +111,15 @@ def healthy(url: str) -> bool:
         return False
 
 
+def create_api_key(env: dict[str, str]) -> str:
+    """An API key for the management API (`n8nclone api-key create`, on the app's database)."""
+    result = subprocess.run([*N8NCLONE, "api-key", "create"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError(f"api-key create failed:\n{result.stderr}")
+    return result.stdout.strip()
+
+
 def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -188,7 +197,8 @@ def run_backend(label: str, env: dict[str, str], tmp: Path, workers: int, mode: 
         up_log = tmp / "up.log"
         procs.append(spawn(["up", "--port", str(port)], env, up_log))
         wait_for(lambda: healthy(url), procs[-1], up_log, 300, "n8nclone up")
-        created = httpx.post(f"{url}/api/workflows", json=workflow(mode), timeout=30)
+        created = httpx.post(f"{url}/api/workflows", json=workflow(mode), timeout=30,
+                             headers={"Authorization": f"Bearer {create_api_key(env)}"})
         created.raise_for_status()
         asyncio.run(load(url, mode, 10, 200))  # warm up: caches, connections, JIT-free paths
         rows = []

@@ -1,5 +1,6 @@
 """The `n8nclone` command: up, worker, migrate, workflow import|export|list, run, cancel,
-event-key create|list|delete, credential add|list|delete, send-event."""
+event-key create|list|delete, credential add|list|delete, send-event, user create|list,
+api-key create|list|delete."""
 
 from __future__ import annotations
 
@@ -244,6 +245,83 @@ def cmd_event_key_delete(args, settings: Settings) -> int:
     return 0
 
 
+def _accounts(settings: Settings):
+    from n8nclone.auth import Accounts
+
+    return Accounts(_database(settings), settings.session_days)
+
+
+def _password(option: str | None) -> str:
+    """The password of `user create`: --password, standard input for `-`, else a prompt."""
+    if option == "-":
+        return _strip_newline(sys.stdin.read())
+    if option is not None:
+        return option
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("password (not shown): ")
+        if getpass.getpass("the same again: ") != password:
+            raise CliError("the two passwords differ")
+        return password
+    raise CliError("give the password with --password PASSWORD, or --password - to read it "
+                   "from standard input")
+
+
+def cmd_user_create(args, settings: Settings) -> int:
+    password = _password(args.password)
+    user = _accounts(settings).create_user(args.email, password)
+    print(f"user '{user.email}' created; it can log in now")
+    return 0
+
+
+def cmd_user_list(args, settings: Settings) -> int:
+    users = _accounts(settings).users.list()
+    if not users:
+        print("no users yet: `n8nclone user create EMAIL --password -` adds one")
+        return 0
+    rows = [(u.email, u.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+             u.last_login_at.strftime("%Y-%m-%d %H:%M:%S UTC") if u.last_login_at else "never")
+            for u in users]
+    print(_table(("email", "created", "last login"), rows))
+    return 0
+
+
+def cmd_api_key_create(args, settings: Settings) -> int:
+    record, key = _accounts(settings).create_api_key(args.name)
+    # The key alone on stdout (KEY=$(n8nclone api-key create)); it is never shown again.
+    print(f"API key '{record.name}' created; it is shown only this once, store it now. "
+          "Send it as 'Authorization: Bearer <key>'.", file=sys.stderr)
+    print(key)
+    return 0
+
+
+def cmd_api_key_list(args, settings: Settings) -> int:
+    records = _accounts(settings).list_api_keys()
+    if not records:
+        print("no API keys yet: `n8nclone api-key create` makes one")
+        return 0
+    rows = [(r.name, r.masked_hint, r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+             r.last_used_at.strftime("%Y-%m-%d %H:%M:%S UTC") if r.last_used_at else "never")
+            for r in records]
+    print(_table(("name", "key", "created", "last used"), rows))
+    return 0
+
+
+def cmd_api_key_delete(args, settings: Settings) -> int:
+    if not _accounts(settings).delete_api_key(args.name):
+        raise CliError(f"no API key named {args.name!r}")
+    print(f"API key '{args.name}' deleted; scripts using it now get 401")
+    return 0
+
+
+def _strip_newline(value: str) -> str:
+    """`echo SECRET |` and files end with one newline that is not part of the secret."""
+    if value.endswith("\r\n"):
+        return value[:-2]
+    return value[:-1] if value.endswith("\n") else value
+
+
 def _credentials(settings: Settings):
     from n8nclone.credentials.crypto import SecretKeyLoader
     from n8nclone.credentials.vault import CredentialVault
@@ -256,11 +334,7 @@ def _credentials(settings: Settings):
 def _secret_value(option: str | None) -> str:
     """The value of `credential add`: --value, standard input for `-`, else a prompt."""
     if option == "-":
-        value = sys.stdin.read()
-        # `echo KEY |` and files end with one newline that is not part of the secret.
-        if value.endswith("\r\n"):
-            return value[:-2]
-        return value[:-1] if value.endswith("\n") else value
+        return _strip_newline(sys.stdin.read())
     if option is not None:
         return option
     if sys.stdin.isatty():
@@ -457,6 +531,27 @@ def build_parser() -> argparse.ArgumentParser:
     kdelete = ksub.add_parser("delete", help="revoke an event key")
     kdelete.add_argument("name")
     kdelete.set_defaults(func=cmd_event_key_delete)
+
+    user = sub.add_parser("user", help="create or list users (who may log in)")
+    usub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    ucreate = usub.add_parser("create", help="create a user who may log in")
+    ucreate.add_argument("email")
+    ucreate.add_argument("--password", help="at least 8 characters (- reads it from standard "
+                         "input; without --password it is asked for)")
+    ucreate.set_defaults(func=cmd_user_create)
+    usub.add_parser("list", help="list users").set_defaults(func=cmd_user_list)
+
+    api_key = sub.add_parser("api-key", help="create, list or delete API keys (for scripts "
+                             "using the HTTP API)")
+    asub = api_key.add_subparsers(dest="api_key_command", required=True, metavar="ACTION")
+    acreate = asub.add_parser("create", help="create a key for 'Authorization: Bearer <key>' "
+                              "(printed once)")
+    acreate.add_argument("--name", help="a name to tell keys apart (default: generated)")
+    acreate.set_defaults(func=cmd_api_key_create)
+    asub.add_parser("list", help="list API keys (masked)").set_defaults(func=cmd_api_key_list)
+    adelete = asub.add_parser("delete", help="revoke an API key")
+    adelete.add_argument("name")
+    adelete.set_defaults(func=cmd_api_key_delete)
 
     credential = sub.add_parser("credential", help="add, list or delete credentials "
                                 "(encrypted secrets that steps use by name)")

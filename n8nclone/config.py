@@ -36,6 +36,7 @@ class Settings:
     log_level: str = "INFO"
     webhook_wait_seconds: float = 30.0
     webhook_max_body: int = 1024 * 1024
+    session_days: float = 14.0
     # Encrypts stored credentials (a Fernet key); None: `<data_dir>/secret.key`. Kept out of
     # repr so printing or logging settings never shows it.
     secret_key: str | None = field(default=None, repr=False)
@@ -97,6 +98,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=(env.get("N8NCLONE_LOG_LEVEL") or "INFO").upper(),
         webhook_wait_seconds=_number(env, "N8NCLONE_WEBHOOK_WAIT_SECONDS", 30.0, float, 0),
         webhook_max_body=_number(env, "N8NCLONE_WEBHOOK_MAX_BODY", 1024 * 1024, int, 0),
+        session_days=_number(env, "N8NCLONE_SESSION_DAYS", 14.0, float, 0.001, 3650),
         # Checked where it is used (n8nclone.credentials.crypto), so processes that never
         # touch credentials are not stopped by it.
         secret_key=(env.get("N8NCLONE_SECRET_KEY") or "").strip() or None,

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from n8nclone import __version__
-from n8nclone.api import node_types, runs, workflows
+from n8nclone.api import auth, node_types, runs, workflows
+from n8nclone.api.access import require_access
 from n8nclone.api.credentials import router as credentials_router
 from n8nclone.api.errors import install_error_handlers
-from n8nclone.api.events import router as events_router
+from n8nclone.api.events import history_router as event_history_router
+from n8nclone.api.events import router as event_senders_router
 from n8nclone.api.webhooks import router as webhooks_router
+
+# Open: /api/health, /api/auth/*, /docs, /openapi.json. Webhooks, /e/<key> and POST
+# /api/events authenticate themselves; everything else needs a session or an API key.
+PROTECTED = [Depends(require_access)]
 
 
 def build_api() -> FastAPI:
@@ -22,10 +28,12 @@ def build_api() -> FastAPI:
     async def health() -> dict:
         return {"status": "ok", "version": __version__}
 
-    api.include_router(workflows.router)
-    api.include_router(runs.router)
-    api.include_router(node_types.router)
-    api.include_router(events_router)
-    api.include_router(credentials_router)
+    api.include_router(auth.router)
+    api.include_router(workflows.router, dependencies=PROTECTED)
+    api.include_router(runs.router, dependencies=PROTECTED)
+    api.include_router(node_types.router, dependencies=PROTECTED)
+    api.include_router(event_history_router, dependencies=PROTECTED)
+    api.include_router(credentials_router, dependencies=PROTECTED)
+    api.include_router(event_senders_router)
     api.include_router(webhooks_router)
     return api

@@ -4,10 +4,10 @@ Both POST routes take one event `{name, data, id?, ts?}` or a list of them and h
 `ingest_events`, which stores them, starts and resumes runs. `/e/<key>` answers the way
 Inngest's event API does (`{"ids": [...], "status": 200}`), so Inngest clients can send here.
 
-Authentication: `/e/<key>` always needs a valid event key (401 otherwise). `/api/events` is
-open like the rest of `/api` until the management API gets login; a sender may already
-present an event key as `Authorization: Bearer <key>`, and a key given is checked. Flipping
-`API_EVENTS_REQUIRE_KEY` makes it required (see `authorize_api_sender`).
+Authentication: `/e/<key>` always needs a valid event key (401 otherwise). `POST
+/api/events` needs a session, an API key or an event key (`Authorization: Bearer <key>`);
+the history routes (`history_router`) need a session or an API key like the rest of `/api`
+(both applied in `n8nclone.api.app`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from n8nclone.api.access import Caller, require_sender
 from n8nclone.api.deps import ServicesDep, not_found
 from n8nclone.errors import UserInputError
 from n8nclone.services import Services
@@ -30,9 +31,8 @@ from n8nclone.store.event_queries import EventQueries
 
 log = logging.getLogger("n8nclone.api.events")
 
-API_EVENTS_REQUIRE_KEY = False  # True once the management API has login (the UI issue)
-
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"])  # the senders: each route authenticates its own way
+history_router = APIRouter(tags=["events"])  # reading events: management API access
 
 _EVENT_SCHEMA = {
     "type": "object", "required": ["name"],
@@ -213,28 +213,11 @@ class KeyRejected(Exception):
     """No valid event key where one is needed (401)."""
 
 
-def _bearer_key(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
-    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
-
-
 async def _check_key(services: Services, key: str | None) -> None:
     if not key:
         raise KeyRejected("an event key is required")
     if await asyncio.to_thread(EventKeyStore(services.db).verify, key) is None:
         raise KeyRejected("the event key is not valid (unknown or revoked)")
-
-
-async def authorize_api_sender(request: Request, services: ServicesDep) -> None:
-    """Open today unless a key is presented (then it must be valid); the one place to make
-    `/api/events` require a key."""
-    key = _bearer_key(request)
-    if key is not None or API_EVENTS_REQUIRE_KEY:
-        try:
-            await _check_key(services, key)
-        except KeyRejected as exc:
-            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
 
 
 # -- sending -----------------------------------------------------------------------------
@@ -257,7 +240,7 @@ def _error(status: int, message: str, *, inngest: bool = False) -> JSONResponse:
 @router.post("/api/events", status_code=201, openapi_extra=EVENT_BODY_DOC,
              responses={201: {"description": "stored; `ids` in the order sent"}})
 async def send_events(request: Request, services: ServicesDep,
-                      _auth: Annotated[None, Depends(authorize_api_sender)]) -> Any:
+                      _sender: Annotated[Caller, Depends(require_sender)]) -> Any:
     """Send one event or a list (at most 1000, 1 MiB). An `id` already seen in the last
     24 h is not processed again: the stored event's id is returned for it."""
     try:
@@ -295,7 +278,7 @@ async def send_events_without_key() -> JSONResponse:
 # -- history -----------------------------------------------------------------------------
 
 
-@router.get("/api/events")
+@history_router.get("/api/events")
 async def list_events(services: ServicesDep, name: str | None = None,
                       limit: int = Query(50, ge=1, le=500),
                       cursor: str | None = None) -> dict:
@@ -305,7 +288,7 @@ async def list_events(services: ServicesDep, name: str | None = None,
                                    cursor=cursor)
 
 
-@router.get("/api/events/{event_id}")
+@history_router.get("/api/events/{event_id}")
 async def read_event(event_id: str, services: ServicesDep) -> dict:
     """One event with its data."""
     event = await asyncio.to_thread(EventQueries(services.db).get_event, event_id)

@@ -253,3 +253,40 @@ class ScheduleTick(SQLModel, table=True):
     error: Optional[str] = None  # why no run could be started (not tried again)
 # An event's page lists the runs it resumed or cancelled: the waits it matched.
 Index("ix_wait_event_id", Wait.event_id)
+
+
+class User(SQLModel, table=True):
+    """A person who may log in. `password_hash` is an argon2id hash (n8nclone.auth)."""
+
+    __tablename__ = "app_user"  # "user" is reserved on PostgreSQL
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(unique=True)  # stored lower-cased
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: Optional[datetime] = None
+
+
+class ApiKey(SQLModel, table=True):
+    """A key for scripts: `Authorization: Bearer <key>` on the management API. Only its
+    sha256 is stored, like an event key's."""
+
+    __tablename__ = "api_key"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    key_hash: str = Field(unique=True)  # sha256 hex of the key: looked up by it
+    hint: str
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: Optional[datetime] = None
+
+
+class AuthSession(SQLModel, table=True):
+    """A login: the browser holds a random token in a cookie, the row's id is its sha256."""
+
+    __tablename__ = "auth_session"
+
+    id: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)

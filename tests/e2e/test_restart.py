@@ -184,7 +184,7 @@ def test_sleepers_and_waiters_survive_a_restart_of_every_process(mode, db, hard,
     # given sleeping runs (a), runs waiting for their approval (b) and runs waiting at most
     # 2 s for theirs (c), on a running app
     stack = make_stack(mode, tmp_path, request, db).start()
-    api = Api(stack.base_url)
+    api = Api(stack.base_url, stack.api_key)
     request.addfinalizer(api.close)
     started = start_runs(api, http_server.url)
     ids = {kind: [run_id for _, run_id in pairs] for kind, pairs in started.items()}
@@ -267,7 +267,7 @@ def test_events_sent_while_the_workers_are_down_and_redis_lost_its_messages(
     60 s timeout), and a waiter whose timeout passed before its event came times out."""
     # given waiters (b, 60 s) and short waiters (c, 2 s) on a scaled-out app
     stack = make_stack("scaled_out", tmp_path, request).start()
-    api = Api(stack.base_url)
+    api = Api(stack.base_url, stack.api_key)
     request.addfinalizer(api.close)
     started = start_runs(api, http_server.url)
     ids = {kind: [run_id for _, run_id in pairs] for kind, pairs in started.items()}

@@ -103,7 +103,7 @@ def test_secrets_appear_nowhere_but_on_the_wire(database_url, tmp_path):
     cli("credential", "list")
 
     stack = AppStack(env, pick_port(), tmp_path).start()
-    api = Api(stack.base_url)
+    api = Api(stack.base_url, stack.api_key)
     try:
         # when a workflow uses them and runs (the last step fails on the refused key)
         created = api.create_workflow(workflow(llm, http))

@@ -12,7 +12,8 @@ from tests.utils.api_server import ApiServer
 
 @pytest.fixture
 def api(embedded) -> Iterator[httpx.Client]:
-    """A client of the API served over HTTP; any 5xx answer in a test fails it."""
+    """A client of the API served over HTTP, with an API key; any 5xx answer in a test
+    fails it."""
     server_errors: list[str] = []
 
     def note_server_error(response: httpx.Response) -> None:
@@ -21,7 +22,7 @@ def api(embedded) -> Iterator[httpx.Client]:
                                  f"-> {response.status_code}")
 
     server = ApiServer(embedded).start()
-    with httpx.Client(base_url=server.url, timeout=30,
+    with httpx.Client(base_url=server.url, timeout=30, auth=server.auth,
                       event_hooks={"response": [note_server_error]}) as client:
         yield client
     server.stop()

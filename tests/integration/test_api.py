@@ -328,7 +328,7 @@ def test_creating_one_name_at_the_same_time_gives_one_201_and_409s(api):
     barrier = threading.Barrier(6)
 
     def racer(_):
-        with httpx.Client(base_url=str(api.base_url), timeout=30) as client:
+        with httpx.Client(base_url=str(api.base_url), timeout=30, auth=api.auth) as client:
             barrier.wait()
             return client.post("/api/workflows", json=hello("raced"))
 

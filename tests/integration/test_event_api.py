@@ -154,15 +154,18 @@ def test_a_bad_body_with_a_valid_key_gets_an_inngest_shaped_4xx(api, event_key):
     assert response.json()["status"] == 400
 
 
-def test_api_events_is_open_but_checks_a_key_when_one_is_given(api, event_key):
-    # expect no key, and a valid bearer key, to be accepted; a wrong one refused
+def test_api_events_takes_an_api_key_or_an_event_key_and_nothing_else(api, event_key):
+    # expect the API key (the fixture's) and a valid event key to be accepted; a wrong key,
+    # or none, refused
     assert api.post("/api/events", json={"name": "a"}).status_code == 201
     good = api.post("/api/events", json={"name": "a"},
                     headers={"Authorization": f"Bearer {event_key}"})
     assert good.status_code == 201, good.text
     bad = api.post("/api/events", json={"name": "a"},
                    headers={"Authorization": "Bearer wrong"})
-    client_error(bad, 401)
+    assert "not valid" in client_error(bad, 401)
+    anonymous = httpx.post(api.base_url.join("/api/events"), json={"name": "a"}, timeout=30)
+    assert "authentication required" in client_error(anonymous, 401)
 
 
 # -- bad input ----------------------------------------------------------------------------

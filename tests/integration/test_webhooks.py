@@ -61,7 +61,7 @@ def served(embedded) -> Iterator[tuple[httpx.Client, Services]]:
 
 def _serve(services: Services) -> Iterator[tuple[httpx.Client, Services]]:
     server = ApiServer(services).start()
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with httpx.Client(base_url=server.url, timeout=30, auth=server.auth) as client:
         yield client, services
     server.stop()
 
@@ -674,13 +674,15 @@ def test_webhook_secrets_are_masked_by_the_api_and_kept_on_a_masked_save(embedde
              "params": {"path": "guarded-secret", "auth": "header", "secret": "s3cr3t-value"}},
             {"key": "shape", "type": "data.set", "params": {"values": {"ok": True}}}],
             "edges": [{"from": "hook", "to": "shape"}]}
-        created = httpx.post(f"{server.url}/api/workflows", json=workflow, timeout=10)
+        created = httpx.post(f"{server.url}/api/workflows", json=workflow, timeout=10,
+                             auth=server.auth)
         assert created.status_code == 201
 
         # when it is read back and saved again unchanged (the secret masked)
-        read = httpx.get(f"{server.url}/api/workflows/guarded-secret", timeout=10).json()
+        read = httpx.get(f"{server.url}/api/workflows/guarded-secret", timeout=10,
+                         auth=server.auth).json()
         saved = httpx.put(f"{server.url}/api/workflows/guarded-secret", json=read["workflow"],
-                          timeout=10)
+                          timeout=10, auth=server.auth)
 
         # expect the secret never in an answer, and still the one that opens the webhook
         assert "s3cr3t-value" not in created.text + str(read) + saved.text

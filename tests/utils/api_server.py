@@ -1,4 +1,8 @@
-"""Serve the API app over real HTTP on 127.0.0.1, bound to a test's services."""
+"""Serve the API app over real HTTP on 127.0.0.1, bound to a test's services.
+
+The management API needs a session or an API key: each server makes an API key on its
+database, and `server.auth` (an httpx auth) sends it to `/api/*`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import socket
 import threading
 import time
 
+import httpx
 import uvicorn
 
 from n8nclone.api.app import build_api
 from n8nclone.services import Services, get_services
+from n8nclone.store.api_keys import ApiKeyStore
 
 
 def free_port() -> int:
@@ -18,8 +24,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class ApiKeyAuth(httpx.Auth):
+    """Sends `Authorization: Bearer <key>` to `/api/*` only (webhooks would record it in a
+    run's input), and never over an Authorization header the test set itself."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def auth_flow(self, request: httpx.Request):
+        if request.url.path.startswith("/api/") and "authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {self.key}"
+        yield request
+
+
 class ApiServer:
     def __init__(self, services: Services):
+        _, self.api_key = ApiKeyStore(services.db).create()
+        self.auth = ApiKeyAuth(self.api_key)
         api = build_api()
         api.dependency_overrides[get_services] = lambda: services
         self.port = free_port()

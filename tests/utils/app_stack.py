@@ -21,7 +21,11 @@ from typing import Any
 import httpx
 import psutil
 
+from n8nclone.config import load_settings
+from n8nclone.store.api_keys import ApiKeyStore
+from n8nclone.store.db import get_database
 from tests.e2e.conftest import RunningApp, launch, wait_until_healthy
+from tests.utils.api_server import ApiKeyAuth
 from tests.utils.processes import N8NCLONE, PROJECT
 
 READY_TIMEOUT = 60.0
@@ -79,6 +83,16 @@ class AppStack:
         self.others: list[subprocess.Popen] = []  # workers and scheduler
         self.logs: list[Path] = []
         self._known: dict[int, psutil.Process] = {}
+        self._api_key: str | None = None
+
+    @property
+    def api_key(self) -> str:
+        """An API key on the stack's database, made on first use (after `start()`: the web
+        process migrates the database) and kept across restarts."""
+        if self._api_key is None:
+            database = get_database(load_settings(self.env).database_url)
+            _, self._api_key = ApiKeyStore(database).create()
+        return self._api_key
 
     # -- starting ----------------------------------------------------------------------
 
@@ -188,10 +202,11 @@ class AppStack:
 
 
 class Api:
-    """A thin client of the app's JSON API."""
+    """A thin client of the app's JSON API, sending `api_key` (`AppStack.api_key`)."""
 
-    def __init__(self, base_url: str):
-        self.client = httpx.Client(base_url=base_url, timeout=30)
+    def __init__(self, base_url: str, api_key: str | None = None):
+        self.client = httpx.Client(base_url=base_url, timeout=30,
+                                   auth=ApiKeyAuth(api_key) if api_key else None)
 
     def close(self) -> None:
         self.client.close()
