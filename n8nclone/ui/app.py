@@ -11,9 +11,18 @@ import reflex as rx
 
 from n8nclone.api.app import build_api
 from n8nclone.runtime import background_services
-from n8nclone.ui.pages import editor, index, workflows
+from n8nclone.ui.pages import (
+    editor,
+    events,
+    index,
+    login,
+    run_detail,
+    runs,
+    setup,
+    workflows,
+)
 
-PAGES = (index, workflows, editor)
+PAGES = (index, login, setup, workflows, editor, runs, run_detail, events)
 
 
 def create_app() -> rx.App:
