@@ -1,6 +1,6 @@
 """The `n8nclone` command: up, worker, migrate, workflow import|export|list, run, cancel,
-event-key create|list|delete, credential add|list|delete, send-event, user create|list,
-api-key create|list|delete."""
+rerun, retry, event-key create|list|delete, credential add|list|delete, send-event,
+user create|list, api-key create|list|delete."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -156,22 +156,51 @@ def cmd_workflow_list(args, settings: Settings) -> int:
 
 def cmd_run(args, settings: Settings) -> int:
     from n8nclone.engine.start import start_run
-    from n8nclone.worker.runtime import WorkerRuntime
 
     data = _json_option(args.data, "--data")
     services = _services(settings)
     record = services.workflows.find(args.name)
     if record is None:
         raise CliError(f"no workflow named {args.name!r}")
+    return _execute_new_run(args, settings, services, lambda: start_run(
+        services.runs, services.dispatcher, workflow_id=record.id,
+        version_id=record.version_id, plan_settings=record.plan.get("settings", {}),
+        input=data, trigger_type="cli"))
+
+
+def cmd_rerun(args, settings: Settings) -> int:
+    from n8nclone.engine.control import KEEP, rerun_run
+
+    data = _json_option(args.data, "--data", default=KEEP)
+    services = _services(settings)
+    return _execute_new_run(args, settings, services, lambda: _started_again(
+        args.run_id, rerun_run(services.runs, services.dispatcher, args.run_id, input=data)))
+
+
+def cmd_retry(args, settings: Settings) -> int:
+    from n8nclone.engine.control import retry_run
+
+    services = _services(settings)
+    return _execute_new_run(args, settings, services, lambda: _started_again(
+        args.run_id, retry_run(services.runs, services.dispatcher, args.run_id)))
+
+
+def _started_again(old_run_id: str, new_run_id: str | None) -> str:
+    if new_run_id is None:
+        raise CliError(f"no run with id {old_run_id!r}")
+    return new_run_id
+
+
+def _execute_new_run(args, settings: Settings, services, start: Callable[[], str]) -> int:
+    """Start a run with `start` and report it (`--wait`, `--json`). On the embedded default
+    this command works on its run itself, until it finishes or waits to retry."""
+    from n8nclone.worker.runtime import WorkerRuntime
+
     runtime = None
     if not settings.uses_redis:
-        # Embedded default: this command works on its run itself.
         runtime = WorkerRuntime(services, sweep=False).start()
     try:
-        run_id = start_run(services.runs, services.dispatcher, workflow_id=record.id,
-                           version_id=record.version_id,
-                           plan_settings=record.plan.get("settings", {}), input=data,
-                           trigger_type="cli")
+        run_id = start()
         if args.wait:
             status = _wait_for(services, run_id, TERMINAL, args.timeout)
         elif runtime is not None:
@@ -513,14 +542,25 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start a run of a workflow")
     run.add_argument("name", help="workflow name or id")
     run.add_argument("--data", help="the trigger input, as JSON")
-    run.add_argument("--wait", action="store_true", help="wait for the run and print its steps")
-    run.add_argument("--json", action="store_true", help="print the run as JSON")
-    run.add_argument("--timeout", type=float, help="give up waiting after this many seconds")
+    _add_wait_options(run)
     run.set_defaults(func=cmd_run)
 
     cancel = sub.add_parser("cancel", help="cancel a run")
     cancel.add_argument("run_id")
     cancel.set_defaults(func=cmd_cancel)
+
+    rerun = sub.add_parser("rerun", help="start a finished run again: a new run of the same "
+                           "workflow version, every step executed anew")
+    rerun.add_argument("run_id")
+    rerun.add_argument("--data", help="a new trigger input, as JSON (default: the run's)")
+    _add_wait_options(rerun)
+    rerun.set_defaults(func=cmd_rerun)
+
+    retry = sub.add_parser("retry", help="retry a failed or cancelled run from the step it "
+                           "stopped at (the steps that succeeded are kept, not run again)")
+    retry.add_argument("run_id")
+    _add_wait_options(retry)
+    retry.set_defaults(func=cmd_retry)
     event_key = sub.add_parser("event-key", help="create, list or delete event keys")
     ksub = event_key.add_subparsers(dest="event_key_command", required=True, metavar="ACTION")
     kcreate = ksub.add_parser("create", help="create a key for POST /e/<key> (printed once)")
@@ -580,6 +620,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default 60 s)")
     send.set_defaults(func=cmd_send_event)
     return parser
+
+
+def _add_wait_options(command: argparse.ArgumentParser) -> None:
+    """The options of commands that start a run: wait for it, print it."""
+    command.add_argument("--wait", action="store_true",
+                         help="wait for the run and print its steps")
+    command.add_argument("--json", action="store_true", help="print the run as JSON")
+    command.add_argument("--timeout", type=float,
+                         help="give up waiting after this many seconds")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""/api/runs: list (filtered, keyset-paginated), read with steps, cancel."""
+"""/api/runs: list (filtered, keyset-paginated), read with steps, cancel, rerun, retry."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from n8nclone.api.deps import ServicesDep, not_found
-from n8nclone.engine.control import cancel_run
+from n8nclone.api.workflows import RunRequest
+from n8nclone.engine.control import KEEP, RunNotFinished, cancel_run, rerun_run, retry_run
 from n8nclone.errors import UserInputError
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -72,3 +73,34 @@ async def cancel(run_id: str, services: ServicesDep) -> dict:
     if status is None:
         raise not_found(f"run {run_id!r}")
     return {"id": run_id, "status": status}
+
+
+@router.post("/{run_id}/rerun", status_code=201,
+             responses={404: {"description": "no such run"},
+                        409: {"description": "the run is still active"}})
+async def rerun(run_id: str, services: ServicesDep, request: RunRequest | None = None) -> dict:
+    """A new run of the same workflow version, every step executed anew: with the same
+    input, or with `data` when the body gives it."""
+    given = request is not None and "data" in request.model_fields_set
+    return await _start_again(rerun_run, services, run_id,
+                              input=request.data if given else KEEP)
+
+
+@router.post("/{run_id}/retry", status_code=201,
+             responses={404: {"description": "no such run"},
+                        409: {"description": "the run is still active, or it succeeded"}})
+async def retry(run_id: str, services: ServicesDep) -> dict:
+    """A new run of the same version and input that keeps the steps which succeeded and
+    executes from the failed (or cancelled) step on."""
+    return await _start_again(retry_run, services, run_id)
+
+
+async def _start_again(start, services, run_id: str, **options) -> dict:
+    try:
+        new_id = await asyncio.to_thread(start, services.runs, services.dispatcher, run_id,
+                                         **options)
+    except RunNotFinished as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    if new_id is None:
+        raise not_found(f"run {run_id!r}")
+    return {"id": new_id, "status": "queued", "url": f"/api/runs/{new_id}"}

@@ -23,16 +23,20 @@ class RunNotStarted(UserInputError):
 
 
 def start_run(runs: RunStore, dispatcher: Dispatcher, *, workflow_id: int, version_id: int,
-              plan_settings: dict, input: Any = None, trigger_type: str = "manual") -> str:
+              plan_settings: dict, input: Any = None, trigger_type: str = "manual",
+              rerun_of: str | None = None, copy_steps: bool = False) -> str:
     """Create the run row first (the database is the source of truth), then send the message.
     If the send is lost, the sweep still finds the queued run. Returns the run id (an
-    earlier run's, for a duplicate under the workflow's idempotency key)."""
+    earlier run's, for a duplicate under the workflow's idempotency key).
+
+    `rerun_of` starts that run again (see engine.control): a deliberate new run, so the
+    idempotency key does not apply; `copy_steps` keeps that run's finished steps."""
     timeout = plan_settings.get("timeout")
     context = {"trigger": input}
     idempotency = plan_settings.get("idempotency_key")
     concurrency = plan_settings.get("concurrency")
     idempotency_key = concurrency_key = None
-    if idempotency:
+    if idempotency and rerun_of is None:
         idempotency_key = f"{workflow_id}:{_render(idempotency, context, 'idempotency_key')}"
     if concurrency:
         key = _render(concurrency.get("key") or "", context, "concurrency.key")
@@ -43,7 +47,8 @@ def start_run(runs: RunStore, dispatcher: Dispatcher, *, workflow_id: int, versi
         idempotency_key=idempotency_key, concurrency_key=concurrency_key,
         concurrency_limit=concurrency.get("limit") if concurrency else None,
         cancel_waits=[_cancel_wait(rule, input, context)
-                      for rule in plan_settings.get("cancel_on") or []])
+                      for rule in plan_settings.get("cancel_on") or []],
+        rerun_of=rerun_of, copy_steps=copy_steps)
     if created:
         dispatcher.send(run_id)
     return run_id

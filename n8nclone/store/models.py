@@ -95,6 +95,7 @@ class Run(SQLModel, table=True):
     idempotency_key: Optional[str] = Field(default=None, index=True)
     concurrency_key: Optional[str] = None  # runs sharing it share the workflow's limit
     concurrency_limit: Optional[int] = None
+    rerun_of: Optional[str] = None  # the run this one was rerun or retried from
 
 
 class Step(SQLModel, table=True):

@@ -18,7 +18,8 @@ WF = Workflow.__table__
 
 _RUN_COLUMNS = (RUN.c.id, RUN.c.workflow_id, WF.c.name.label("workflow"), RUN.c.version_id,
                 RUN.c.status, RUN.c.trigger_type, RUN.c.started_at, RUN.c.ended_at,
-                RUN.c.updated_at, RUN.c.step_count, RUN.c.error, RUN.c.wake_at)
+                RUN.c.updated_at, RUN.c.step_count, RUN.c.error, RUN.c.wake_at,
+                RUN.c.rerun_of)
 
 
 _USAGE_SUMS = (func.count(STEP.c.model).label("metered_steps"),
@@ -174,3 +175,21 @@ class RunQueries:
             usage = conn.execute(select(*_USAGE_SUMS).join(RUN, RUN.c.id == STEP.c.run_id)
                                  .where(RUN.c.workflow_id == workflow_id)).one()
         return {"runs": runs, **_usage_totals(usage)}
+
+    def runs_by_workflow(self) -> dict[int, dict[str, Any]]:
+        """Per workflow with runs: how many it has and its latest run (id, status,
+        started_at). One GROUP BY and one join on ix_run_workflow_started, whatever the
+        number of workflows (the workflow list shows these on every row)."""
+        latest = (select(RUN.c.workflow_id, func.count().label("runs"),
+                         func.max(RUN.c.started_at).label("started_at"))
+                  .group_by(RUN.c.workflow_id).subquery())
+        query = (select(latest.c.workflow_id, latest.c.runs, RUN.c.id, RUN.c.status,
+                        RUN.c.started_at)
+                 .join(RUN, and_(RUN.c.workflow_id == latest.c.workflow_id,
+                                 RUN.c.started_at == latest.c.started_at))
+                 .order_by(RUN.c.id))  # runs started at the same instant: the last id wins
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return {row.workflow_id: {"runs": row.runs, "last_run": {
+            "id": row.id, "status": row.status, "started_at": _iso(row.started_at)}}
+            for row in rows}

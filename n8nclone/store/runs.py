@@ -170,7 +170,8 @@ class _Lifecycle:
         .order_by(RUN.c.started_at).limit(1))
     add_run = HotStatement(insert(RUN), _RUN_INSERT_KEYS)
     run_head = HotStatement(
-        select(RUN.c.status, RUN.c.concurrency_key, RUN.c.concurrency_limit, RUN.c.started_at)
+        select(RUN.c.status, RUN.c.concurrency_key, RUN.c.concurrency_limit, RUN.c.started_at,
+               RUN.c.step_count)
         .where(RUN.c.id == bindparam("b_run")).with_for_update())
     take_lease = HotStatement(
         update(RUN)
@@ -212,6 +213,57 @@ class _Lifecycle:
         .values(lease_owner=None, lease_expires_at=None).returning(RUN.c.status))
 
 
+# What a retry copies from the run it retries: the steps that need not run again.
+_KEPT_STEP_STATUSES = ("succeeded", "skipped")
+_STEP_COPY_COLUMNS = [c.name for c in STEP.columns if c.name not in ("id", "run_id")]
+_ATTEMPT_COPY_COLUMNS = [c.name for c in ATTEMPT.columns if c.name not in ("id", "run_id")]
+_KEPT_STEP = (STEP.c.run_id == bindparam("b_from"), _one_of(STEP.c.status, _KEPT_STEP_STATUSES))
+
+
+class _Rerun:
+    """Statements that start a run again from an earlier one (rerun and retry)."""
+
+    source = select(RUN.c.workflow_id, RUN.c.version_id, RUN.c.status, RUN.c.input)
+    copy_steps = HotStatement(
+        insert(STEP).from_select(
+            ["run_id", *_STEP_COPY_COLUMNS],
+            select(bindparam("b_to", type_=STEP.c.run_id.type),
+                   *(STEP.c[name] for name in _STEP_COPY_COLUMNS))
+            .where(*_KEPT_STEP).order_by(STEP.c.id)))  # the order they were reached
+    copy_attempts = HotStatement(
+        insert(ATTEMPT).from_select(
+            ["run_id", *_ATTEMPT_COPY_COLUMNS],
+            select(bindparam("b_to", type_=ATTEMPT.c.run_id.type),
+                   *(ATTEMPT.c[name] for name in _ATTEMPT_COPY_COLUMNS))
+            .where(ATTEMPT.c.run_id == bindparam("b_from"),
+                   ATTEMPT.c.node_key.in_(select(STEP.c.node_key).where(*_KEPT_STEP)))
+            .order_by(ATTEMPT.c.id)))
+    link_run = HotStatement(
+        update(RUN).where(RUN.c.id == bindparam("b_run"))
+        .values(rerun_of=bindparam("rerun_of"), step_count=bindparam("step_count")))
+
+
+@dataclass(frozen=True)
+class RerunSource:
+    """What a rerun or retry of a run needs to know about it."""
+
+    workflow_id: int
+    version_id: int
+    status: str
+    input: Any
+
+
+def copy_finished_steps(conn, from_run: str, to_run: str) -> int:
+    """Copy the steps of `from_run` that succeeded or were skipped into `to_run` (outputs,
+    ports, attempts with their history, timestamps, usage), so its executor memoizes them.
+    Runs inside the caller's transaction; returns the number of steps copied."""
+    params = {"b_from": from_run, "b_to": to_run}
+    copied = _Rerun.copy_steps.rowcount(conn, params)
+    if copied:
+        _Rerun.copy_attempts.rowcount(conn, params)
+    return copied
+
+
 class LeaseLost(RuntimeError):
     """Another worker holds the run now; this one must stop without writing."""
 
@@ -225,9 +277,13 @@ class RunStore:
     def create_run(self, *, workflow_id: int, version_id: int, input: Any, trigger_type: str,
                    timeout_seconds: float | None = None, idempotency_key: str | None = None,
                    concurrency_key: str | None = None, concurrency_limit: int | None = None,
-                   cancel_waits: list[dict] = ()) -> tuple[str, bool]:
+                   cancel_waits: list[dict] = (), rerun_of: str | None = None,
+                   copy_steps: bool = False) -> tuple[str, bool]:
         """Record a queued run. Returns (run id, created); with an idempotency key already
-        used in the last 24 h, the existing run's id and False."""
+        used in the last 24 h, the existing run's id and False.
+
+        `rerun_of`: the run this one starts again; with `copy_steps` (a retry) its succeeded
+        and skipped steps are copied in, in the same transaction."""
         now = utcnow()
         run_id = new_id()
         deadline = now + timedelta(seconds=timeout_seconds) if timeout_seconds else None
@@ -246,7 +302,17 @@ class RunStore:
             if cancel_waits:
                 _Checkpoint.add_wait.rowcount(conn, [dict(w, run_id=run_id)
                                                      for w in cancel_waits])
+            if rerun_of is not None:
+                copied = copy_finished_steps(conn, rerun_of, run_id) if copy_steps else 0
+                _Rerun.link_run.rowcount(conn, {"b_run": run_id, "rerun_of": rerun_of,
+                                                "step_count": copied})
         return run_id, True
+
+    def rerun_source(self, run_id: str) -> RerunSource | None:
+        """The workflow version, status and input of a run (None: no such run)."""
+        with self.db.read() as conn:
+            row = conn.execute(_Rerun.source.where(RUN.c.id == run_id)).first()
+        return RerunSource(*row) if row is not None else None
 
     def load_plan_data(self, version_id: int) -> dict:
         with self.db.read() as conn:
@@ -268,14 +334,16 @@ class RunStore:
             head = _Lifecycle.run_head.first(conn, {"b_run": run_id})
             if head is None:
                 return None
-            status, concurrency_key, concurrency_limit, started_at = head
+            status, concurrency_key, concurrency_limit, started_at, step_count = head
             if status == "queued" and concurrency_key is not None and not self._slot_free(
                     conn, run_id, concurrency_key, concurrency_limit, started_at):
                 return None  # stays queued; a finishing run of its key sends it again
             row = _Lifecycle.take_lease.first(conn, {
                 "b_run": run_id, "b_now": now, "owner": owner,
                 "until": now + timedelta(seconds=ttl)})
-        return LeasedRun(*row, fresh=status == "queued") if row else None
+        # A retry starts queued with the steps it copied: those must be loaded.
+        fresh = status == "queued" and not step_count
+        return LeasedRun(*row, fresh=fresh) if row else None
 
     def _slot_free(self, conn, run_id: str, key: str, limit: int | None,
                    started_at: datetime) -> bool:
