@@ -215,7 +215,12 @@ class _Lifecycle:
 
 # What a retry copies from the run it retries: the steps that need not run again.
 _KEPT_STEP_STATUSES = ("succeeded", "skipped")
-_STEP_COPY_COLUMNS = [c.name for c in STEP.columns if c.name not in ("id", "run_id")]
+# Usage (tokens, cost) stays with the run that made the calls: a retry spent nothing on the
+# steps it copies, and a workflow's totals must not count those calls twice.
+_USAGE_COLUMNS = ("model", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd",
+                  "latency_ms")
+_STEP_COPY_COLUMNS = [c.name for c in STEP.columns
+                      if c.name not in ("id", "run_id", *_USAGE_COLUMNS)]
 _ATTEMPT_COPY_COLUMNS = [c.name for c in ATTEMPT.columns if c.name not in ("id", "run_id")]
 _KEPT_STEP = (STEP.c.run_id == bindparam("b_from"), _one_of(STEP.c.status, _KEPT_STEP_STATUSES))
 
@@ -255,7 +260,7 @@ class RerunSource:
 
 def copy_finished_steps(conn, from_run: str, to_run: str) -> int:
     """Copy the steps of `from_run` that succeeded or were skipped into `to_run` (outputs,
-    ports, attempts with their history, timestamps, usage), so its executor memoizes them.
+    ports, attempts with their history, timestamps; not usage), so its executor memoizes them.
     Runs inside the caller's transaction; returns the number of steps copied."""
     params = {"b_from": from_run, "b_to": to_run}
     copied = _Rerun.copy_steps.rowcount(conn, params)

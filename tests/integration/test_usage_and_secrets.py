@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from n8nclone.engine.control import retry_run
 from n8nclone.engine.errors import NonRetriableError
 from n8nclone.engine.start import start_run
 from n8nclone.nodes.base import Credential, NodeContext, NodeType, Usage
@@ -139,3 +140,24 @@ def test_a_credential_a_step_saw_is_masked_in_what_is_stored(metered, leak):
     else:
         assert step["error"]["message"] == "the provider refused key ***"
         assert run["error"]["message"] == "the provider refused key ***"
+
+
+def test_a_retry_does_not_count_the_calls_of_the_steps_it_copies(metered):
+    # given a run whose first metered step succeeded and whose second failed
+    workflow = chain("retry-usage", metered_node("first", tokens=10, cost=0.001),
+                     metered_node("second", tokens=5, cost=0.002, leak="error"))
+    record, run_id = save_and_start(metered, workflow)
+    assert wait_for_status(metered, run_id) == "failed"
+
+    # when it is retried from the failed step
+    retry_id = retry_run(metered.runs, metered.dispatcher, run_id)
+    assert wait_for_status(metered, retry_id) == "failed"
+
+    # expect the copied step without usage (the retry made no call for it), and the
+    # workflow's totals counting the first step's call once
+    steps = steps_by_key(metered.run_queries.get_run(retry_id))
+    assert steps["first"]["status"] == "succeeded" and steps["first"]["usage"] is None
+    assert steps["second"]["usage"]["total_tokens"] == 5
+    totals = metered.run_queries.workflow_usage(record.id)
+    assert totals["total_tokens"] == 10 + 5 + 5
+    assert totals["cost_usd"] == pytest.approx(0.001 + 0.002 + 0.002)
