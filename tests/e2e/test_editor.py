@@ -124,9 +124,20 @@ def drag(page, source, target_x: float, target_y: float) -> None:
     page.mouse.up()
 
 
+def log_in(page, services, base_url: str) -> None:
+    """A user and a session cookie in the browser (the editor wants a login)."""
+    from n8nclone.auth import Accounts
+
+    accounts = Accounts(services.db)
+    user = accounts.create_user(f"editor-{os.getpid()}@example.com", "correct horse battery")
+    page.context.add_cookies([{"name": "n8nclone_session", "value": accounts.start_session(user),
+                               "url": base_url}])
+
+
 def test_editor_shows_edits_and_saves_a_workflow(app: RunningApp, services, page,
                                                   tmp_path: Path) -> None:
     workflow_id = create_workflow(app, services)
+    log_in(page, services, app.base_url)
     with screenshot_on_failure(page, tmp_path):
         check_editor(app, services, page, workflow_id)
 
