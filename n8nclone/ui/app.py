@@ -21,6 +21,7 @@ from n8nclone.ui.pages import (
     setup,
     workflows,
 )
+from n8nclone.ui.state.auth import SessionGate, with_login
 
 PAGES = (index, login, setup, workflows, editor, runs, run_detail, events)
 
@@ -29,9 +30,10 @@ def create_app() -> rx.App:
     """Build the Reflex app with our API mounted in front of Reflex's own routes."""
     reflex_app = rx.App(api_transformer=build_api())
     reflex_app.register_lifespan_task(background_services)
+    reflex_app.add_middleware(SessionGate())
     for module in PAGES:
         reflex_app.add_page(module.page, route=module.ROUTE, title=module.TITLE,
-                            on_load=getattr(module, "ON_LOAD", None))
+                            on_load=with_login(module.ROUTE, getattr(module, "ON_LOAD", None)))
     return reflex_app
 
 

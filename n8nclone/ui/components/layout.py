@@ -19,7 +19,8 @@ def nav_bar() -> rx.Component:
         rx.text(AuthState.email, size="2", color_scheme="gray", id="nav-user"),
         rx.el.form(
             rx.button("Log out", type="submit", variant="soft", size="1", id="logout"),
-            action="/api/auth/logout-form", method="post",
+            # on_submit=None: a native POST (Reflex forms otherwise stop it in the browser).
+            action="/api/auth/logout-form", method="post", on_submit=None,
         ),
         align="center", spacing="5", width="100%", padding_y="0.75em",
         border_bottom="1px solid var(--gray-5)",

@@ -1,16 +1,20 @@
-"""The start page (placeholder until the workflow list lands)."""
+"""The start page: what n8nclone is, with links to the main pages."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from n8nclone.ui.components.layout import app_shell
+from n8nclone.ui.state.auth import AuthState
+
 ROUTE = "/"
 TITLE = "n8nclone"
+ON_LOAD = [AuthState.require_login]
 
 
 def page() -> rx.Component:
     """Render the start page."""
-    return rx.container(
+    return app_shell(
         rx.vstack(
             rx.heading("n8nclone", size="8"),
             rx.text(
@@ -19,6 +23,6 @@ def page() -> rx.Component:
             rx.link("Workflows", href="/workflows"),
             rx.link("API documentation", href="/docs", is_external=True),
             spacing="4",
-            padding_y="4em",
+            padding_y="2em",
         ),
     )
