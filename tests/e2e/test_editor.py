@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningApp, launch, pick_port, wait_until_healthy
+from tests.e2e.conftest import PREFERRED_PORT, RunningApp, launch, pick_port, wait_until_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Not the other e2e tests' port: each port keeps its own cached frontend build.
-EDITOR_PORT = int(os.environ.get("N8NCLONE_E2E_EDITOR_PORT", "3941"))
+EDITOR_PORT = PREFERRED_PORT  # one port for every e2e test: one cached frontend build
 TIMEOUT_MS = 30_000
 
 WORKFLOW = {

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningApp, launch, pick_port, wait_until_healthy
+from tests.e2e.conftest import PREFERRED_PORT, RunningApp, launch, pick_port, wait_until_healthy
 from tests.e2e.test_editor import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -33,7 +33,7 @@ from tests.utils.http_server import Reply, ScriptedServer
 
 pytestmark = pytest.mark.e2e
 
-BUILD_PORT = int(os.environ.get("N8NCLONE_E2E_EDITOR_BUILD_PORT", "3954"))
+BUILD_PORT = PREFERRED_PORT  # one port for every e2e test: one cached frontend build
 HOOK_PATH = "build-e2e"
 
 START = {

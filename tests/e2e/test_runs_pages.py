@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import make_env
-from tests.e2e.conftest import RunningApp, launch, pick_port, wait_until_healthy
+from tests.e2e.conftest import PREFERRED_PORT, RunningApp, launch, pick_port, wait_until_healthy
 from tests.utils.http_server import Reply, ScriptedServer
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-RUNS_PORT = 3952  # this test's own port: each port keeps its own cached frontend build
+RUNS_PORT = PREFERRED_PORT  # one port for every e2e test: one cached frontend build
 TIMEOUT_MS = 30_000
 TRIVIAL_RUNS = 27  # more than a page (25)
 

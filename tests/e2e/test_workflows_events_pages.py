@@ -20,14 +20,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningApp, launch, pick_port, wait_until_healthy
+from tests.e2e.conftest import PREFERRED_PORT, RunningApp, launch, pick_port, wait_until_healthy
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-PORT = int(os.environ.get("N8NCLONE_E2E_PAGES_PORT", "3953"))
+PORT = PREFERRED_PORT  # one port for every e2e test: one cached frontend build
 TIMEOUT_MS = 30_000
 EMAIL, PASSWORD = "pages@example.test", "correct horse battery"
 
