@@ -238,8 +238,23 @@ def activate_and_call(app, services, page, upstream, workflow_id: int) -> None:
         runs = services.run_queries.list_runs(workflow_id=workflow_id)["items"]
         return [r for r in runs if r["status"] == "succeeded"]
 
-    wait_for(finished, "the webhook's run to succeed")
+    (run,) = wait_for(finished, "the webhook's run to succeed")
     assert upstream.hits["/hello"] == hits + 1
+
+    # The webhook's run is in the history; its page shows each step's output.
+    page.goto(f"{app.base_url}/runs")
+    row = page.locator(f'.run-row[data-run-id="{run["id"]}"]')
+    row.wait_for(state="visible")
+    assert "webhook" in row.inner_text()
+    row.locator(".run-link").click()
+    page.wait_for_url(f"**/runs/{run['id']}")
+    page.locator("#run-status", has_text="succeeded").wait_for(state="visible")
+    output = page.locator('.step-card[data-step="request_1"] .step-output')
+    output.locator(".json-summary").click()
+    output.locator(".json-text").wait_for(state="visible")
+    assert '"hello"' in output.locator(".json-text").inner_text()
+    page.goto(f"{app.base_url}/workflows/{workflow_id}")
+    node(page, "set_1").wait_for(state="visible")
 
 
 def run_a_draft(app, services, page, workflow_id: int) -> None:
