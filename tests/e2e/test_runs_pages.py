@@ -156,7 +156,28 @@ def test_run_history_and_run_pages(app: RunningApp, api: httpx.Client, scripted,
         check_list(app, api, page, flaky_run, sleepy_run)
         check_retried_run(app, api, page, flaky_run)
         check_sleeping_run(app, api, page, sleepy_run)
+        check_waiting_run(app, api, page)
         check_pages(app, api, page)
+
+
+def check_waiting_run(app: RunningApp, api: httpx.Client, page) -> None:
+    """A run waiting for an event shows what it waits for, and Cancel ends it."""
+    waiter_id = create_workflow(api, {
+        "name": "Approval",
+        "nodes": [{"key": "start", "type": "trigger.manual"},
+                  {"key": "approval", "type": "wait.event",
+                   "params": {"event": "order/approved", "match_field": "data.order",
+                              "match_value": "{{ trigger.order }}", "timeout": "1d"}}],
+        "edges": [{"from": "start", "to": "approval"}]})
+    waiting_run = start(api, waiter_id, {"order": 9})
+    wait_status(api, waiting_run, ("waiting",))
+    page.goto(f"{app.base_url}/runs/{waiting_run}")
+    page.wait_for_function("document.querySelector('#run-status')?.innerText === 'waiting'")
+    gap = page.locator('.timeline-row[data-step="approval"] .timeline-gap')
+    assert "waiting for event 'order/approved'" in gap.inner_text()
+    page.locator("#cancel-run").click()
+    page.wait_for_function("document.querySelector('#run-status').innerText === 'cancelled'")
+    assert api.get(f"/api/runs/{waiting_run}").json()["status"] == "cancelled"
 
 
 def check_list(app: RunningApp, api: httpx.Client, page, flaky_run: str,
