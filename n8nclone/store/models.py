@@ -181,6 +181,7 @@ class Wait(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_wait_event_match", "event_name", "status", "match_key"),
+        Index("ix_wait_event_field", "event_name", "status", "match_field"),
         Index("ix_wait_run", "run_id", "node_key"),
     )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 
 from n8nclone.store.clock import utcnow
 from n8nclone.store.db import Database
@@ -71,6 +71,24 @@ def wait_values(*, run_id: str, node_key: str | None, kind: str, event: str,
                 status="waiting", created_at=utcnow())
 
 
+# The fields open waits for an event match on: a handful of distinct values among possibly
+# thousands of waits. Each step of this recursive query seeks the next distinct field in
+# the index ix_wait_event_field instead of reading every open wait.
+_WAITED_FIELDS = text("""
+    WITH RECURSIVE fields(field) AS (
+        SELECT MIN(match_field) FROM wait
+        WHERE event_name = :name AND status = 'waiting' AND match_field IS NOT NULL
+        UNION ALL
+        SELECT (SELECT MIN(match_field) FROM wait
+                WHERE event_name = :name AND status = 'waiting' AND match_field > fields.field)
+        FROM fields WHERE fields.field IS NOT NULL
+    )
+    SELECT field FROM fields WHERE field IS NOT NULL""")
+_ANY_UNMATCHED = text("""
+    SELECT 1 FROM wait
+    WHERE event_name = :name AND status = 'waiting' AND match_field IS NULL LIMIT 1""")
+
+
 class WaitStore:
     def __init__(self, db: Database):
         self.db = db
@@ -79,9 +97,9 @@ class WaitStore:
         """Open waits this event may satisfy (its `condition`, if any, is still to check)."""
         name = event["name"]
         with self.db.read() as conn:
-            fields = [f for (f,) in conn.execute(
-                select(WAIT.c.match_field).distinct()
-                .where(WAIT.c.event_name == name, WAIT.c.status == "waiting"))]
+            fields = [f for (f,) in conn.execute(_WAITED_FIELDS, {"name": name})]
+            if conn.execute(_ANY_UNMATCHED, {"name": name}).first() is not None:
+                fields.append(None)
             keys = [match_key(f, field_value(event, f)) for f in fields if f is not None]
             query = select(WAIT.c.id, WAIT.c.run_id, WAIT.c.node_key, WAIT.c.kind,
                            WAIT.c.condition, WAIT.c.status, WAIT.c.event_id, WAIT.c.expires_at,
