@@ -265,7 +265,7 @@ def run_a_draft(app, services, page, workflow_id: int) -> None:
     page.locator("#run-workflow").click()
     page.get_by_text("Saved version 3").wait_for(state="visible")
     for key in ("webhook_1", "request_1", "if_1", "set_1"):
-        node(page, key).locator('.n8n-node[data-status="succeeded"]').wait_for(state="visible")
+        node(page, key).locator('.n8n-node[data-status="succeeded"]').wait_for(state="attached")
     page.locator("#run-status", has_text="succeeded").wait_for(state="visible")
     assert services.workflows.get(workflow_id).version == 3
 
