@@ -4,9 +4,11 @@ a scripted HTTP server. Tests get fast timings (short leases, quick sweeps, tiny
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -33,19 +35,38 @@ FAST_ENV = {
 }
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> Iterator[str]:
-    """A fresh, migrated database: once on SQLite, once on PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'n8nclone.db'}"
-        migrate(url)
-        yield url
-        return
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory) -> Path:
+    """A migrated SQLite file, made once: each test gets a copy (migrating costs ~0.3 s)."""
+    path = tmp_path_factory.mktemp("template") / "n8nclone.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres() -> Iterator[str]:
+    """A migrated PostgreSQL database, made once: each test's database is created from it
+    as a template (CREATE DATABASE ... TEMPLATE copies it in ~50 ms; migrating takes ~0.7 s)."""
     if not postgres_available():
         pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432")
     name, url = create_postgres_database()
     try:
-        migrate(url)
+        migrate(url)  # its engine is disposed: a template must have no open connection
+        yield name
+    finally:
+        drop_postgres_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A fresh, migrated database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "n8nclone.db"
+        shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), path)
+        yield f"sqlite:///{path}"
+        return
+    name, url = create_postgres_database(template=request.getfixturevalue("_migrated_postgres"))
+    try:
         yield url
     finally:
         from n8nclone.store.db import _databases

@@ -17,11 +17,13 @@ def postgres_available() -> bool:
         return False
 
 
-def create_postgres_database() -> tuple[str, str]:
-    """Create an empty database; returns (its name, its SQLAlchemy URL)."""
+def create_postgres_database(template: str | None = None) -> tuple[str, str]:
+    """Create an empty database (or a copy of `template`); returns (its name, its
+    SQLAlchemy URL)."""
     name = f"n8nclone_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
