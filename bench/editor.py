@@ -31,11 +31,9 @@ from n8nclone.services import build_services  # noqa: E402
 from n8nclone.store.migrate import migrate  # noqa: E402
 from n8nclone.workflows import save_workflow  # noqa: E402
 from tests.e2e.conftest import launch, pick_port, wait_until_healthy  # noqa: E402
+from tests.utils.browser import chromium, log_in  # noqa: E402
 
 PREFERRED_PORT = 3932
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def chain(name: str, count: int) -> dict:
@@ -49,11 +47,11 @@ def chain(name: str, count: int) -> dict:
     return {"name": name, "nodes": nodes, "edges": edges}
 
 
-def load_times(browser, base_url: str, token: str, workflow_id: int, count: int,
+def load_times(browser, base_url: str, accounts, user, workflow_id: int, count: int,
                loads: int) -> list[float]:
     """Seconds from navigation to `count` nodes on the canvas, one fresh page per load."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    context.add_cookies([{"name": "n8nclone_session", "value": token, "url": base_url}])
+    log_in(context, accounts, user, base_url)
     times = []
     try:
         for _ in range(loads):
@@ -71,8 +69,6 @@ def load_times(browser, base_url: str, token: str, workflow_id: int, count: int,
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=200)
     parser.add_argument("--loads", type=int, default=5)
@@ -86,26 +82,20 @@ def main() -> None:
         services = build_services(load_settings(env))
         accounts = Accounts(services.db)
         user = accounts.create_user("bench@example.com", "bench-password")
-        token = accounts.start_session(user)
         small = save_workflow(services.workflows, services.registry, chain("small", 5))
         large = save_workflow(services.workflows, services.registry,
                               chain("large", args.nodes))
         app = launch(env, pick_port(PREFERRED_PORT))
         try:
             wait_until_healthy(app)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                                     args=CHROMIUM_ARGS)
-                try:
-                    rows = []
-                    for label, record, count in (("5 nodes", small, 5),
-                                                 (f"{args.nodes} nodes", large, args.nodes)):
-                        times = load_times(browser, app.base_url, token, record.id, count,
-                                           args.loads + 1)
-                        rows.append((label, times[0], statistics.median(times[1:]),
-                                     max(times[1:])))
-                finally:
-                    browser.close()
+            with chromium() as browser:
+                rows = []
+                for label, record, count in (("5 nodes", small, 5),
+                                             (f"{args.nodes} nodes", large, args.nodes)):
+                    times = load_times(browser, app.base_url, accounts, user, record.id, count,
+                                       args.loads + 1)
+                    rows.append((label, times[0], statistics.median(times[1:]),
+                                 max(times[1:])))
         finally:
             app.stop()
 

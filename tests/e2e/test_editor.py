@@ -8,7 +8,6 @@ node and edge, still shown after a reload.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import tempfile
@@ -19,15 +18,13 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import PREFERRED_PORT, RunningApp, launch, pick_port, wait_until_healthy
+from tests.utils.browser import TIMEOUT_MS, chromium, screenshot_on_failure
+from tests.utils.browser import log_in as browser_session
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Not the other e2e tests' port: each port keeps its own cached frontend build.
 EDITOR_PORT = PREFERRED_PORT  # one port for every e2e test: one cached frontend build
-TIMEOUT_MS = 30_000
 
 WORKFLOW = {
     "name": "Editor e2e",
@@ -81,29 +78,10 @@ def create_workflow(app: RunningApp, services) -> int:
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            browser_page = browser.new_page(viewport={"width": 1400, "height": 900})
-            browser_page.set_default_timeout(TIMEOUT_MS)
-            yield browser_page
-        finally:
-            browser.close()
-
-
-@contextlib.contextmanager
-def screenshot_on_failure(page, tmp_path: Path) -> Iterator[None]:
-    """Save what the browser showed when an assertion failed (path printed)."""
-    try:
-        yield
-    except BaseException:
-        shot = tmp_path / "editor-failure.png"
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot of the failure: {shot}")
-        raise
+    with chromium() as browser:
+        browser_page = browser.new_page(viewport={"width": 1400, "height": 900})
+        browser_page.set_default_timeout(TIMEOUT_MS)
+        yield browser_page
 
 
 def node(page, key: str):
@@ -130,15 +108,14 @@ def log_in(page, services, base_url: str) -> None:
 
     accounts = Accounts(services.db)
     user = accounts.create_user(f"editor-{os.getpid()}@example.com", "correct horse battery")
-    page.context.add_cookies([{"name": "n8nclone_session", "value": accounts.start_session(user),
-                               "url": base_url}])
+    browser_session(page.context, accounts, user, base_url)
 
 
 def test_editor_shows_edits_and_saves_a_workflow(app: RunningApp, services, page,
                                                   tmp_path: Path) -> None:
     workflow_id = create_workflow(app, services)
     log_in(page, services, app.base_url)
-    with screenshot_on_failure(page, tmp_path):
+    with screenshot_on_failure(page, tmp_path, "editor"):
         check_editor(app, services, page, workflow_id)
 
 

@@ -20,15 +20,8 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import PREFERRED_PORT, RunningApp, launch, pick_port, wait_until_healthy
-from tests.e2e.test_editor import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    TIMEOUT_MS,
-    drag,
-    log_in,
-    node,
-    screenshot_on_failure,
-)
+from tests.e2e.test_editor import drag, log_in, node
+from tests.utils.browser import TIMEOUT_MS, chromium, screenshot_on_failure
 from tests.utils.http_server import Reply, ScriptedServer
 
 pytestmark = pytest.mark.e2e
@@ -77,18 +70,12 @@ def upstream() -> Iterator[ScriptedServer]:
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1500, "height": 950},
-                                          permissions=["clipboard-read", "clipboard-write"])
-            browser_page = context.new_page()
-            browser_page.set_default_timeout(TIMEOUT_MS)
-            yield browser_page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1500, "height": 950},
+                                      permissions=["clipboard-read", "clipboard-write"])
+        browser_page = context.new_page()
+        browser_page.set_default_timeout(TIMEOUT_MS)
+        yield browser_page
 
 
 def drop_from_palette(page, type_name: str, x: float, y: float) -> None:
@@ -138,7 +125,7 @@ def test_build_save_activate_and_run_a_workflow(app: RunningApp, services, page,
 
     workflow_id = save_workflow(services.workflows, services.registry, START).id
     log_in(page, services, app.base_url)
-    with screenshot_on_failure(page, tmp_path):
+    with screenshot_on_failure(page, tmp_path, "editor-build"):
         build_and_save(app, services, page, upstream, workflow_id)
         activate_and_call(app, services, page, upstream, workflow_id)
         run_a_draft(app, services, page, workflow_id)

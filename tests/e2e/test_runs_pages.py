@@ -10,7 +10,6 @@ follow a cancel live), and retry and rerun to start new runs.
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,15 +20,12 @@ import pytest
 
 from tests.conftest import make_env
 from tests.e2e.conftest import PREFERRED_PORT, RunningApp, launch, pick_port, wait_until_healthy
+from tests.utils.browser import TIMEOUT_MS, chromium, log_in, screenshot_on_failure
 from tests.utils.http_server import Reply, ScriptedServer
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 RUNS_PORT = PREFERRED_PORT  # one port for every e2e test: one cached frontend build
-TIMEOUT_MS = 30_000
 TRIVIAL_RUNS = 27  # more than a page (25)
 
 
@@ -73,33 +69,13 @@ def scripted() -> Iterator[ScriptedServer]:
 
 @pytest.fixture
 def page(app: RunningApp, accounts):
-    from playwright.sync_api import sync_playwright
-
     user = accounts.create_user(f"runs-{time.monotonic_ns()}@example.com", "correct horse")
-    token = accounts.start_session(user)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.add_cookies([{"name": "n8nclone_session", "value": token,
-                                  "url": app.base_url}])
-            browser_page = context.new_page()
-            browser_page.set_default_timeout(TIMEOUT_MS)
-            yield browser_page
-        finally:
-            browser.close()
-
-
-@contextlib.contextmanager
-def screenshot_on_failure(page, tmp_path: Path) -> Iterator[None]:
-    try:
-        yield
-    except BaseException:
-        shot = tmp_path / "runs-failure.png"
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot of the failure: {shot}")
-        raise
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        log_in(context, accounts, user, app.base_url)
+        browser_page = context.new_page()
+        browser_page.set_default_timeout(TIMEOUT_MS)
+        yield browser_page
 
 
 def create_workflow(api: httpx.Client, spec: dict) -> int:
@@ -152,7 +128,7 @@ def test_run_history_and_run_pages(app: RunningApp, api: httpx.Client, scripted,
     sleepy_run = start(api, sleepy_id)
     wait_status(api, flaky_run, ("succeeded",))
     wait_status(api, sleepy_run, ("sleeping",))
-    with screenshot_on_failure(page, tmp_path):
+    with screenshot_on_failure(page, tmp_path, "runs"):
         check_list(app, api, page, flaky_run, sleepy_run)
         check_retried_run(app, api, page, flaky_run)
         check_sleeping_run(app, api, page, sleepy_run)

@@ -8,7 +8,6 @@ users.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import tempfile
@@ -19,15 +18,12 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from tests.e2e.conftest import PREFERRED_PORT, RunningApp, launch, pick_port, wait_until_healthy
+from tests.utils.browser import TIMEOUT_MS, chromium, screenshot_on_failure
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Not the other e2e tests' port: each port keeps its own cached frontend build.
 ACCESS_PORT = PREFERRED_PORT  # one port for every e2e test: one cached frontend build
-TIMEOUT_MS = 30_000
 
 EMAIL = "admin@example.com"
 PASSWORD = "correct horse battery"
@@ -87,14 +83,8 @@ def admin(accounts) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -105,19 +95,6 @@ def page(browser, tmp_path: Path):
     browser_page.set_default_timeout(TIMEOUT_MS)
     yield browser_page
     context.close()
-
-
-@contextlib.contextmanager
-def screenshot_on_failure(page, tmp_path: Path, name: str) -> Iterator[None]:
-    """Save what the browser showed when an assertion failed (path printed)."""
-    try:
-        yield
-    except BaseException:
-        shot = tmp_path / f"{name}-failure.png"
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot of the failure: {shot} (at {page.url})")
-        raise
 
 
 def trimmed(path: str) -> str:

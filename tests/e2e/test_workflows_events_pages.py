@@ -10,7 +10,6 @@ and its link to open that run.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import tempfile
@@ -21,14 +20,11 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import PREFERRED_PORT, RunningApp, launch, pick_port, wait_until_healthy
+from tests.utils.browser import TIMEOUT_MS, chromium, log_in, screenshot_on_failure
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 PORT = PREFERRED_PORT  # one port for every e2e test: one cached frontend build
-TIMEOUT_MS = 30_000
 EMAIL, PASSWORD = "pages@example.test", "correct horse battery"
 
 EVENT_WORKFLOW = {
@@ -82,35 +78,14 @@ def accounts(services):
 @pytest.fixture
 def page(app: RunningApp, accounts):
     """A Chromium page logged in by the session cookie."""
-    from playwright.sync_api import sync_playwright
-
     user = accounts.authenticate(EMAIL, PASSWORD) or accounts.create_user(EMAIL, PASSWORD)
-    token = accounts.start_session(user)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 900},
-                                          accept_downloads=True)
-            context.add_cookies([{"name": "n8nclone_session", "value": token,
-                                  "url": app.base_url}])
-            browser_page = context.new_page()
-            browser_page.set_default_timeout(TIMEOUT_MS)
-            yield browser_page
-        finally:
-            browser.close()
-
-
-@contextlib.contextmanager
-def screenshot_on_failure(page, tmp_path: Path, name: str) -> Iterator[None]:
-    """Save what the browser showed when an assertion failed (path printed)."""
-    try:
-        yield
-    except BaseException:
-        shot = tmp_path / f"{name}-failure.png"
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot of the failure: {shot}")
-        raise
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 900},
+                                      accept_downloads=True)
+        log_in(context, accounts, user, app.base_url)
+        browser_page = context.new_page()
+        browser_page.set_default_timeout(TIMEOUT_MS)
+        yield browser_page
 
 
 def row(page, name: str):
