@@ -18,12 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from n8nclone.errors import UserInputError
 from n8nclone.store.clock import utcnow
 from n8nclone.store.db import Database
-from n8nclone.store.event_keys import hash_key
+from n8nclone.store.event_keys import check_key_name, hash_key
 from n8nclone.store.models import ApiKey
 
 KEY = ApiKey.__table__
 HINT_LENGTH = 4
-NAME_MAX = 100
 PREFIX = "n8c_"  # tells an API key from an event key at a glance (and in secret scanners)
 LAST_USED_EVERY = timedelta(minutes=1)
 
@@ -58,17 +57,6 @@ def new_key_name() -> str:
     return f"api-{secrets.token_hex(3)}"
 
 
-def check_key_name(name: str) -> str:
-    """A usable key name, or UserInputError saying why not."""
-    if not name or not name.strip():
-        raise UserInputError("an API key name must not be empty")
-    if len(name) > NAME_MAX:
-        raise UserInputError(f"an API key name is at most {NAME_MAX} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise UserInputError("an API key name must not hold control characters")
-    return name
-
-
 _COLUMNS = (KEY.c.id, KEY.c.name, KEY.c.hint, KEY.c.created_at, KEY.c.last_used_at)
 
 
@@ -78,7 +66,7 @@ class ApiKeyStore:
 
     def create(self, name: str | None = None) -> tuple[ApiKeyRecord, str]:
         """A new key: its record and the key itself (the only time it is available)."""
-        name = check_key_name(name) if name is not None else new_key_name()
+        name = check_key_name(name, "an API key") if name is not None else new_key_name()
         key = PREFIX + secrets.token_urlsafe(32)
         hint = key[:len(PREFIX) + HINT_LENGTH]
         now = utcnow()

@@ -57,14 +57,14 @@ def new_key_name() -> str:
     return f"key-{secrets.token_hex(3)}"
 
 
-def check_key_name(name: str) -> str:
-    """A usable key name, or UserInputError saying why not."""
+def check_key_name(name: str, kind: str = "an event key") -> str:
+    """A usable name for a key of `kind`, or UserInputError saying why not."""
     if not name or not name.strip():
-        raise UserInputError("an event key name must not be empty")
+        raise UserInputError(f"{kind} name must not be empty")
     if len(name) > NAME_MAX:
-        raise UserInputError(f"an event key name is at most {NAME_MAX} characters")
+        raise UserInputError(f"{kind} name is at most {NAME_MAX} characters")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise UserInputError("an event key name must not hold control characters")
+        raise UserInputError(f"{kind} name must not hold control characters")
     return name
 
 
