@@ -5,14 +5,16 @@ listed masked, opens the API until it is deleted; bad input gets a message and e
 from __future__ import annotations
 
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
 from tests.conftest import make_env
 from tests.utils.api_server import ApiServer
+from tests.utils.processes import failed_cleanly as fails_cleanly
 from tests.utils.processes import run_cli
+from tests.utils.processes import run_cli_many as cli_many
+from tests.utils.processes import succeeded as ok
 
 
 @pytest.fixture
@@ -24,23 +26,6 @@ def cli(env: dict, *args: str, stdin: str | None = None) -> subprocess.Completed
     return run_cli(*args, env=env, stdin=stdin)
 
 
-def cli_many(env: dict, *commands: tuple[str, ...]) -> list[subprocess.CompletedProcess]:
-    """Independent commands, side by side (each pays the interpreter's start-up)."""
-    with ThreadPoolExecutor(len(commands)) as pool:
-        return list(pool.map(lambda args: run_cli(*args, env=env), commands))
-
-
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
-def fails_cleanly(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    """Exit status 2, a message on stderr holding every fragment, no traceback."""
-    assert result.returncode == 2, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
 
 
 def test_a_user_created_on_the_command_line_logs_in(env, embedded):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import stat
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography.fernet import Fernet
@@ -17,7 +16,8 @@ from n8nclone.credentials.vault import CredentialVault
 from n8nclone.store.credentials import CredentialStore
 from n8nclone.store.db import get_database
 from tests.conftest import make_env
-from tests.utils.processes import run_cli
+from tests.utils.processes import failed_cleanly, run_cli, succeeded
+from tests.utils.processes import run_cli_many as cli_many
 
 SECRET = "sk-live-0123456789abcdef"
 
@@ -31,25 +31,15 @@ def cli(env: dict, *args: str, stdin: str | None = None) -> subprocess.Completed
     return run_cli(*args, env=env, stdin=stdin)
 
 
-def cli_many(env: dict, *commands: tuple[str, ...]) -> list[subprocess.CompletedProcess]:
-    """Independent commands, side by side (each pays the interpreter's start-up)."""
-    with ThreadPoolExecutor(len(commands)) as pool:
-        return list(pool.map(lambda args: run_cli(*args, env=env), commands))
-
-
 def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     assert SECRET not in result.stdout + result.stderr
-    return result.stdout
+    return succeeded(result)
 
 
 def fails_cleanly(result: subprocess.CompletedProcess, *fragments: str) -> None:
     """Exit status 2, a message on stderr holding every fragment, no traceback, no secret."""
-    assert result.returncode == 2, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
     assert SECRET not in result.stderr + result.stdout
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
+    failed_cleanly(result, *fragments)
 
 
 def vault(env: dict, tmp_path) -> CredentialVault:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 N8NCLONE = [sys.executable, "-m", "n8nclone.cli"]
@@ -43,3 +44,24 @@ def run_cli(*args: str, env: dict[str, str], stdin: str | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([*N8NCLONE, *args], env=env, input=stdin, capture_output=True,
                           text=True, timeout=timeout, cwd=PROJECT)
+
+
+def run_cli_many(env: dict[str, str], *commands: tuple[str, ...]
+                 ) -> list[subprocess.CompletedProcess]:
+    """Independent commands, side by side (each pays the interpreter's start-up)."""
+    with ThreadPoolExecutor(len(commands)) as pool:
+        return list(pool.map(lambda args: run_cli(*args, env=env), commands))
+
+
+def succeeded(result: subprocess.CompletedProcess) -> str:
+    """The output of a command that must have exited 0."""
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def failed_cleanly(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit status 2, a message on stderr holding every fragment, no traceback."""
+    assert result.returncode == 2, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
