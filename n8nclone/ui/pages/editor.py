@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from n8nclone.ui.components.dialogs import form_actions
 from n8nclone.ui.components.flow import flow_canvas, palette_item
 from n8nclone.ui.components.layout import nav_bar
 from n8nclone.ui.state.auth import AuthState
@@ -335,11 +336,7 @@ def settings_dialog() -> rx.Component:
                             rx.callout.root(rx.callout.text(EditorState.settings_error),
                                             color_scheme="red", width="100%",
                                             id="settings-error")),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", type="button")),
-                        rx.button("Apply", type="submit", id="settings-save"),
-                        justify="end", width="100%",
-                    ),
+                    form_actions("Apply", "settings-save"),
                     spacing="3",
                 ),
                 on_submit=EditorState.save_settings,
@@ -365,11 +362,7 @@ def run_input_dialog() -> rx.Component:
                                  id="run-input"),
                     rx.cond(EditorState.run_input_error != "",
                             rx.text(EditorState.run_input_error, color_scheme="red", size="1")),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", type="button")),
-                        rx.button("Use this input", type="submit", id="run-input-save"),
-                        justify="end", width="100%",
-                    ),
+                    form_actions("Use this input", "run-input-save"),
                     spacing="3",
                 ),
                 on_submit=EditorState.set_run_input,

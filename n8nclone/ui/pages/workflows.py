@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from n8nclone.ui.components.dialogs import form_actions
 from n8nclone.ui.components.layout import app_shell
 from n8nclone.ui.state.auth import AuthState
 from n8nclone.ui.state.workflows import WorkflowListState
@@ -82,12 +83,7 @@ def new_dialog() -> rx.Component:
                     rx.input(placeholder="Name", value=WorkflowListState.new_name,
                              on_change=WorkflowListState.set_new_name, auto_focus=True,
                              width="100%", id="new-workflow-name"),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                  type="button")),
-                        rx.button("Create", type="submit", id="new-workflow-create"),
-                        justify="end", width="100%",
-                    ),
+                    form_actions("Create", "new-workflow-create"),
                     spacing="3",
                 ),
                 on_submit=lambda _form: WorkflowListState.create(),
@@ -109,12 +105,7 @@ def rename_dialog() -> rx.Component:
                     rx.input(value=WorkflowListState.rename_name,
                              on_change=WorkflowListState.set_rename_name, auto_focus=True,
                              width="100%", id="rename-workflow-name"),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                  type="button")),
-                        rx.button("Rename", type="submit", id="rename-workflow-save"),
-                        justify="end", width="100%",
-                    ),
+                    form_actions("Rename", "rename-workflow-save"),
                     spacing="3",
                 ),
                 on_submit=lambda _form: WorkflowListState.rename(),
